@@ -1,0 +1,2 @@
+// The knowledge base (one SQLite file), the pipeline (ingest, retrieve, answer), configuration, evaluation.
+public enum RAGModule {}
