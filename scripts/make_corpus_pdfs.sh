@@ -16,6 +16,9 @@ find corpus-src -name '*.ms' | sort | while read -r src; do
     mkdir -p "$(dirname "$out")"
     # -k: run preconv so UTF-8 input is accepted; A4 paper; warnings are errors worth seeing.
     groff -k -ms -Tpdf -dpaper=a4 -P-pa4 -ww "$src" > "$out.tmp"
+    # gropdf 1.22 ignores SOURCE_DATE_EPOCH; pin the creation date (same length, so the xref
+    # offsets stay valid) so that rebuilding unchanged sources gives identical files.
+    perl -0777 -pi -e "s/\(D:\d{14}\+00'00'\)/(D:20260101000000+00'00')/g" "$out.tmp"
     mv "$out.tmp" "$out"
     pages=$(pdfinfo "$out" | awk '/^Pages:/ {print $2}')
     echo "$out: $pages pages"
