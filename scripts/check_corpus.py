@@ -142,6 +142,18 @@ def check_questions(docs: dict[str, dict]) -> list[dict]:
     return questions
 
 
+DEFINITION = re.compile(r"\b(called|stand for|name for|what is the name|what kind|what sort|which kind)\b|叫什么|什么指标|什么方式|什么问题|什么办法")
+
+
+def question_kind(q: dict) -> str:
+    """numeric: the answer holds a number; definition: asks for a term; lookup: the rest."""
+    if re.search(r"\d", q["answer"]):
+        return "numeric"
+    if DEFINITION.search(q["question"].lower()):
+        return "definition"
+    return "lookup"
+
+
 def summary(docs: dict[str, dict], questions: list[dict]) -> None:
     formats = Counter((d["format"], d["lang"]) for d in docs.values())
     print(f"documents: {len(docs)}")
@@ -169,8 +181,11 @@ def summary(docs: dict[str, dict], questions: list[dict]) -> None:
     by_format = Counter(docs[q["relevant"][0]]["format"] for q in answerable if q["relevant"][0] in docs)
     print("  answerable by format of first relevant file: "
           + ", ".join(f"{k} {v}" for k, v in sorted(by_format.items())))
-    numeric = sum(bool(re.search(r"\d", q["answer"])) for q in answerable)
-    print(f"  answers containing a number: {numeric}, other answers: {len(answerable) - numeric}")
+    other_page = [q["id"] for q in pdf_only
+                  if sum(normalise(q["answer"]) in p for p in docs[q["relevant"][0]]["pages"]) > 1]
+    print(f"  PDF answers found on more than one page of their PDF: {len(other_page)} {other_page}")
+    kinds = Counter(question_kind(q) for q in answerable)
+    print("  answerable by kind (heuristic): " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     uncovered = sorted(set(docs) - {r for q in answerable for r in q["relevant"]})
     print(f"  documents without a question: {uncovered}")
 
