@@ -69,24 +69,39 @@ public struct Chunker: Sendable {
         return units
     }
 
-    /// A run without spaces, cut into pieces of whole characters within the target.
+    /// A run without spaces, cut into pieces of whole characters, each the longest that fits the
+    /// target by the counter (binary search, so a long run costs O(n log n) counting).
     private func characterUnits(_ run: Substring) -> [Unit] {
+        var bounds = Array(run.indices)
+        bounds.append(run.endIndex)
+        let characters = bounds.count - 1
+        let maxCharacters = max(64, targetTokens * 16)  // a piece's length cap, for counters that saturate
         var units: [Unit] = []
-        var start = run.startIndex
-        var tokens = 0
-        var i = run.startIndex
-        while i < run.endIndex {
-            let next = run.index(after: i)
-            let t = counter.countTokens(run[i..<next])
-            if tokens + t > targetTokens && start < i {
-                units.append(Unit(range: start..<i, tokens: tokens))
-                start = i
-                tokens = 0
+        var start = 0
+        while start < characters {
+            func tokens(_ end: Int) -> Int { counter.countTokens(run[bounds[start]..<bounds[end]]) }
+            var end = min(characters, start + maxCharacters)
+            var endTokens = tokens(end)
+            if endTokens > targetTokens {
+                // Largest end in (start, end) whose piece fits; at least one character.
+                var lo = start + 1, hi = end - 1
+                end = start + 1
+                endTokens = tokens(end)
+                while lo <= hi {
+                    let mid = (lo + hi) / 2
+                    let t = tokens(mid)
+                    if t <= targetTokens {
+                        end = mid
+                        endTokens = t
+                        lo = mid + 1
+                    } else {
+                        hi = mid - 1
+                    }
+                }
             }
-            tokens += t
-            i = next
+            units.append(Unit(range: bounds[start]..<bounds[end], tokens: endTokens))
+            start = end
         }
-        if start < run.endIndex { units.append(Unit(range: start..<run.endIndex, tokens: tokens)) }
         return units
     }
 

@@ -56,8 +56,12 @@ enum HTMLLoader {
                 i = min(end + 3, bytes.count)
                 continue
             }
-            guard let tag = Tag.parse(bytes, at: i) else {  // a lone '<' is text
-                emitText("<")
+            guard let tag = Tag.parse(bytes, at: i) else {
+                if i + 1 < bytes.count, HTMLLoader.isNameByte(bytes[i + 1]) || bytes[i + 1] == UInt8(ascii: "/"),
+                   !bytes[i...].contains(UInt8(ascii: ">")) {
+                    break  // a tag cut off by the end of the file: dropped, as browsers do
+                }
+                emitText("<")  // a lone '<' is text
                 i += 1
                 continue
             }

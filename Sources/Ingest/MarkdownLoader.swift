@@ -74,6 +74,9 @@ enum MarkdownLoader {
             while content.hasPrefix(">") { content = content.dropFirst().trimmingCharacters(in: .whitespaces) }
             content = cleanInline(content)
             if startsBlockOfItsOwn(trimmed) {  // list item or table row: a paragraph of its own
+                if let first = content.first, "-*+".contains(first), content.dropFirst().first == " " {
+                    content = String(content.dropFirst(2))  // the bullet itself says nothing
+                }
                 flushParagraph()
                 builder.appendLine("")
                 builder.appendLine(content)

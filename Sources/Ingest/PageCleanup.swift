@@ -56,7 +56,7 @@ enum PageCleanup {
     static func markParagraphs(_ lines: [String]) -> [String] {
         guard lines.count > 1 else { return lines }
         let lengths = lines.map(\.count).sorted()
-        let fullLine = lengths[min(lengths.count - 1, lengths.count * 4 / 5)]
+        let fullLine = lengths[min(lengths.count - 1, lengths.count * 9 / 10)]  // a full-width line
         var out: [String] = []
         out.reserveCapacity(lines.count * 2)
         for (i, line) in lines.enumerated() {
