@@ -47,5 +47,7 @@ let package = Package(
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
+        .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
     ]
 )
