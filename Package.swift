@@ -45,6 +45,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
+                          exclude: ["hnswlib_peer.py", "run.sh"]),
+
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
     ]
 )
