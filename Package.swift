@@ -45,9 +45,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
+        .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
+                          exclude: ["hnswlib_peer.py", "run.sh"]),
+
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
-        .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
     ]
 )

@@ -1,0 +1,95 @@
+// ANN benchmark: our HNSW against hnswlib on Fashion-MNIST (60k base, 1k queries, L2, 784-d),
+// single thread, same M / efConstruction, in the same run. Run with
+//   swift run -c release bench-ann [--data DIR] [--no-peer] [--open100k]
+import Foundation
+import VectorIndex
+
+let arguments = CommandLine.arguments
+func option(_ name: String) -> String? {
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+let dataDir = option("--data") ?? "/usr/share/datasets/fashion-mnist"
+let M = Int(option("--M") ?? "16") ?? 16
+let efConstruction = Int(option("--efc") ?? "200") ?? 200
+let efSweep = [16, 24, 32, 48, 64, 96, 128, 256, 512]
+let k = 10
+
+func now() -> Double { Date().timeIntervalSince1970 }
+func file(_ name: String) -> String {
+    let plain = "\(dataDir)/\(name)"
+    return FileManager.default.fileExists(atPath: plain) ? plain : plain + ".gz"
+}
+
+do {
+    let base = try IDXImages(path: file("train-images-idx3-ubyte"))
+    let queries = try IDXImages(path: file("t10k-images-idx3-ubyte"))
+    let nq = min(1_000, queries.count), dim = base.dimension
+    print("Fashion-MNIST: \(base.count) base × \(dim), \(nq) queries, L2, k=\(k), M=\(M), efConstruction=\(efConstruction)")
+    print("distance kernels: \(distanceKernelISA); single thread; load: \(loadAverage())")
+
+    // Build.
+    let index = try HNSWIndex(dimension: dim, metric: .l2,
+                              parameters: HNSWParameters(M: M, efConstruction: efConstruction), capacity: base.count)
+    let t0 = now()
+    try base.pixels.withUnsafeBufferPointer { all in
+        for i in 0..<base.count {
+            try index.insert(UnsafeBufferPointer(rebasing: all[i * dim..<(i + 1) * dim]), label: Int64(i))
+        }
+    }
+    let buildSeconds = now() - t0
+
+    // Ground truth on the exact (brute-force) search.
+    let queryRows = (0..<nq).map { Array(queries.pixels[$0 * dim..<($0 + 1) * dim]) }
+    let truth = try queryRows.map { Set(try index.exactSearch($0, k: k).map(\.label)) }
+
+    var ours: [(ef: Int, recall: Double, qps: Double)] = []
+    for ef in efSweep {
+        var found = 0
+        let t = now()
+        for (q, row) in queryRows.enumerated() {
+            found += try index.search(row, k: k, efSearch: ef).filter { truth[q].contains($0.label) }.count
+        }
+        ours.append((ef, Double(found) / Double(nq * k), Double(nq) / (now() - t)))
+    }
+
+    // Persistence: write the graph to SQLite, close, time the open.
+    let dbPath = NSTemporaryDirectory() + "bench-ann-\(getpid()).db"
+    defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: dbPath + s) } }
+    let tSave = now()
+    do {
+        let db = try Database(path: dbPath)
+        try db.transaction { try index.save(to: db) }
+    }
+    let saveSeconds = now() - tSave
+    let tOpen = now()
+    let reopened = try HNSWIndex.load(from: Database(path: dbPath, mode: .readOnly))
+    let openSeconds = now() - tOpen
+    let same = try queryRows.prefix(100).allSatisfy { try reopened?.search($0, k: k) == index.search($0, k: k) }
+
+    // The peer, same data, same parameters, same machine, right now.
+    var peer: PeerResult?
+    if !arguments.contains("--no-peer") {
+        peer = try runPeer(dataDir: dataDir, M: M, efConstruction: efConstruction, efSweep: efSweep, queries: nq)
+    }
+
+    print("")
+    print("build (s):      ours \(fmt(buildSeconds))" + (peer.map { "   hnswlib \(fmt($0.buildSeconds))   ratio hnswlib/ours \(fmt($0.buildSeconds / buildSeconds))" } ?? ""))
+    print("")
+    print("  ef | ours recall@10   q/s | hnswlib recall@10   q/s | q/s ratio ours/hnswlib")
+    for (i, row) in ours.enumerated() {
+        var line = String(format: "%4d | %15.4f %7.0f |", row.ef, row.recall, row.qps)
+        if let p = peer, i < p.sweep.count {
+            line += String(format: " %18.4f %7.0f | %5.2f", p.sweep[i].recall, p.sweep[i].qps, row.qps / p.sweep[i].qps)
+        }
+        print(line)
+    }
+    if let p = peer { print("\nat equal recall (ours q/s ÷ hnswlib q/s, hnswlib interpolated):"); equalRecall(ours, p.sweep) }
+    print("")
+    print("persisted index (\(base.count) nodes × \(dim)): save \(fmt(saveSeconds)) s, open \(fmt(openSeconds)) s, "
+          + "file \(fileMB(dbPath)) MB, same results after reopen: \(same)")
+    if arguments.contains("--open100k") { try openTime100k() }
+} catch {
+    FileHandle.standardError.write("bench-ann: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
