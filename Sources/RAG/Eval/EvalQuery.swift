@@ -22,7 +22,7 @@ public struct EvalQuery: Sendable, Codable, Equatable {
 
     /// The units retrieval is judged on: "file#page" when the reference names a page, else files.
     public var relevantUnits: Set<String> {
-        Set(relevant.map { page.map { p in "\($0)#\(p)" } ?? $0 })
+        Set(relevant.map { file in page.map { "\(file)#\($0)" } ?? file })
     }
 
     /// How a retrieved (file, page) is named in the same units.

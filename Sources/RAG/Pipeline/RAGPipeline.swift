@@ -1,0 +1,219 @@
+import Foundation
+import Ingest
+
+/// The pipeline both front ends use: one knowledge base, its embedder, and (loaded on first use)
+/// the generator. Decides what to retrieve, what goes into the prompt, when to refuse, and which
+/// sources an answer cites.
+public final class RAGPipeline: RAGService, @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var database: URL
+        public var embedderPath: String?
+        public var generatorPath: String?
+        public var templatePath: String?
+        /// The folder `sync` re-reads; defaults to the folder last ingested into this base.
+        public var folder: URL?
+        public var scan = ScanOptions()
+        public var chunkTokens = 256
+        public var chunkOverlap = 32
+        /// Below this cosine similarity between the question and the best passage, the pipeline
+        /// says it found nothing instead of generating.
+        public var minRelevance = 0.3
+        /// Tokens of context the prompt may use (capped by the model's own limit).
+        public var contextBudget = 4096
+        public var models = ModelLocator()
+
+        public init(database: URL) { self.database = database }
+    }
+
+    public let configuration: Configuration
+    public let base: KnowledgeBase
+    public let embedder: any TextEmbedder
+    let template: PromptTemplate
+    private let generatorLoader: @Sendable () throws -> any TextGenerator
+    private var loadedGenerator: (any TextGenerator)?
+    private let generatorLock = NSLock()
+
+    public init(configuration: Configuration, embedder: any TextEmbedder,
+                generator: @escaping @Sendable () throws -> any TextGenerator) throws {
+        self.configuration = configuration
+        self.embedder = embedder
+        self.generatorLoader = generator
+        self.template = try configuration.templatePath.map { try PromptTemplate(contentsOf: URL(fileURLWithPath: $0)) } ?? .standard
+        self.base = try KnowledgeBase(url: configuration.database, embedder: embedder.identity)
+    }
+
+    /// The generator, loaded once on first need (searching never loads it).
+    public func generator() throws -> any TextGenerator {
+        generatorLock.lock()
+        defer { generatorLock.unlock() }
+        if let g = loadedGenerator { return g }
+        let g = try generatorLoader()
+        loadedGenerator = g
+        return g
+    }
+
+    public var models: ModelInfo {
+        let name = configuration.generatorPath.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ModelLocator.defaultGeneratorName
+        return ModelInfo(generator: name, embedder: embedder.identity.name, adapters: [],
+                         contextLength: configuration.contextBudget, embeddingDimension: embedder.identity.dimension)
+    }
+
+    // MARK: ingest
+
+    var chunker: Chunker {
+        Chunker(counter: EmbedderTokenCounter(embedder: embedder), targetTokens: configuration.chunkTokens,
+                overlapTokens: configuration.chunkOverlap)
+    }
+
+    /// Syncs `folder` into the base and remembers it as the folder `sync` re-reads.
+    public func ingest(folder: URL, progress: @escaping (IngestProgress) -> Void, isCancelled: () -> Bool = { false }) throws -> IngestReport {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
+            throw RAGError.invalidInput("\(folder.path): no such folder")
+        }
+        let sync = FolderSync(base: base, embedder: embedder, chunker: chunker,
+                              loader: DocumentLoader(maxFileSize: configuration.scan.maxFileSize), options: configuration.scan)
+        let report = try sync.run(root: folder, progress: progress, isCancelled: isCancelled)
+        try base.setSetting("root", folder.standardizedFileURL.path)
+        return report
+    }
+
+    public func sync(progress: @escaping @Sendable (IngestProgress) -> Void) async throws -> IngestReport {
+        let folder: URL
+        if let f = configuration.folder { folder = f } else if let recorded = try base.setting("root") {
+            folder = URL(fileURLWithPath: recorded, isDirectory: true)
+        } else {
+            throw RAGError.invalidInput("no folder to sync: give one (rag ingest DIR, or --folder for the server)")
+        }
+        return try await runOffPool { flag in try self.ingest(folder: folder, progress: progress, isCancelled: { flag.isCancelled }) }
+    }
+
+    /// Where uploaded files are kept: a folder beside the base, owned by it.
+    public var uploadsFolder: URL {
+        configuration.database.deletingLastPathComponent()
+            .appendingPathComponent(configuration.database.lastPathComponent + ".uploads", isDirectory: true)
+    }
+
+    public func addDocument(fileName: String, data: Data) async throws -> DocumentInfo {
+        let name = try UploadName.sanitize(fileName)
+        let folder = uploadsFolder
+        return try await runOffPool { _ in
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let url = folder.appendingPathComponent(name)
+            try data.write(to: url, options: .atomic)
+            guard let file = SourceFile(url: url, relativePath: name) else {
+                throw RAGError.invalidInput("\(name): unsupported file type (use .txt, .md, .markdown, .html, .htm or .pdf)")
+            }
+            let sync = FolderSync(base: self.base, embedder: self.embedder, chunker: self.chunker,
+                                  loader: DocumentLoader(maxFileSize: self.configuration.scan.maxFileSize), options: self.configuration.scan)
+            let record: DocumentRecord
+            do { record = try sync.prepare(file, hash: ContentHash.sha256(of: url), source: "upload") } catch let e as IngestError {
+                try? FileManager.default.removeItem(at: url)
+                throw RAGError.invalidInput("\(name): \(e.reason)")
+            }
+            let id = try self.base.put(record)
+            guard let info = try self.base.document(id: id) else { throw RAGError.store("document \(id) vanished after writing") }
+            return info
+        }
+    }
+
+    public func deleteDocument(id: Int64) async throws -> Bool {
+        try await runOffPool { _ in try self.base.removeDocument(id: id) }
+    }
+
+    public func documents(offset: Int, limit: Int) async throws -> (total: Int, items: [DocumentInfo]) {
+        try base.documentInfos(offset: offset, limit: limit)
+    }
+
+    public func stats() async throws -> StoreStats { try base.stats() }
+
+    // MARK: retrieval
+
+    func retrieve(_ query: String, options: SearchOptions) throws -> [RetrievedChunk] {
+        try Retriever(base: base, embedder: embedder).retrieve(query, options: options)
+    }
+
+    public func search(_ query: String, options: SearchOptions) async throws -> [SearchHit] {
+        try retrieve(query, options: options).map {
+            SearchHit(file: $0.chunk.path, page: $0.chunk.page, section: $0.chunk.section, score: $0.score,
+                      text: $0.chunk.text, chunkID: $0.chunk.id)
+        }
+    }
+
+    public func embed(_ texts: [String]) async throws -> [[Float]] {
+        try await runOffPool { _ in try self.embedder.embed(texts) }
+    }
+
+    public func countGeneratorTokens(_ text: String) -> Int {
+        (try? generator().countTokens(text)) ?? text.utf8.count / 4
+    }
+
+    // MARK: answering
+
+    public static let refusal = "I don't know: the documents I have don't seem to cover this."
+
+    public func answer(_ request: AnswerRequest, onToken: @escaping @Sendable (String) -> Bool) async throws -> AnswerResult {
+        try await runOffPool { flag in try self.answerSync(request, isCancelled: { flag.isCancelled }, onToken: onToken) }
+    }
+
+    func answerSync(_ request: AnswerRequest, isCancelled: () -> Bool, onToken: (String) -> Bool) throws -> AnswerResult {
+        guard let question = request.messages.last(where: { $0.role == "user" })?.content,
+              !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw RAGError.invalidInput("messages: no user message with a question")
+        }
+        let gen = try generator()
+        var timings = Timings()
+        var passages: [Passage] = []
+        var messages = request.messages
+
+        if request.useRetrieval {
+            let t0 = Date()
+            let retrieved = try retrieve(question, options: request.search)
+            timings.retrieveMs = Date().timeIntervalSince(t0) * 1000
+            let best = retrieved.map(\.similarity).max() ?? 0
+            if retrieved.isEmpty || best < configuration.minRelevance {
+                _ = onToken(Self.refusal)
+                return AnswerResult(answer: Self.refusal, sources: [], passages: [], refused: true,
+                                    usage: Usage(promptTokens: 0, completionTokens: 0), timings: timings, finishReason: .stop)
+            }
+            let numbered = retrieved.enumerated().map { i, r in
+                Passage(n: i + 1, file: r.chunk.path, page: r.chunk.page, section: r.chunk.section, score: r.score,
+                        text: r.chunk.text, chunkID: r.chunk.id)
+            }
+            // Fit passages into what the context leaves after the history and the answer's tokens.
+            let history = messages.dropLast().map { gen.countTokens($0.content) + 4 }.reduce(0, +)
+            let budget = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - history - 16
+            guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {
+                throw RAGError.invalidInput("the question is too long for the model's context (\(gen.contextLength) tokens)")
+            }
+            passages = kept
+            if let last = messages.lastIndex(where: { $0.role == "user" }) {
+                messages[last].content = template.userMessage(passages: kept, question: question)
+            }
+            messages.removeAll { $0.role == "system" }
+            messages.insert(ChatTurn(role: "system", content: template.system), at: 0)
+        }
+
+        let prompt = try gen.renderChat(messages)
+        let promptTokens = gen.countTokens(prompt)
+        if promptTokens + request.generation.maxTokens > gen.contextLength {
+            throw RAGError.invalidInput("prompt of \(promptTokens) tokens + max_tokens \(request.generation.maxTokens) exceeds the context of \(gen.contextLength)")
+        }
+        let out = try gen.generate(prompt: prompt, options: request.generation) { piece in
+            !isCancelled() && onToken(piece)
+        }
+        timings.prefillTokensPerS = out.timings.prefillTokensPerS
+        timings.decodeTokensPerS = out.timings.decodeTokensPerS
+        let cited = Citations.cited(in: out.text, passageCount: passages.count)
+        let sources = cited.compactMap { n in passages.first { $0.n == n } }
+        return AnswerResult(answer: out.text, sources: sources, passages: passages, refused: false,
+                            usage: out.usage, timings: timings, finishReason: out.finishReason)
+    }
+
+    public func complete(prompt: String, options: GenerationOptions, onToken: @escaping @Sendable (String) -> Bool) async throws -> CompletionResult {
+        try await runOffPool { flag in
+            let gen = try self.generator()
+            return try gen.generate(prompt: prompt, options: options) { !flag.isCancelled && onToken($0) }
+        }
+    }
+}
