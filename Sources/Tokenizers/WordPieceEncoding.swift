@@ -94,8 +94,8 @@ extension WordPieceTokenizer {
         for id in ids where id >= 0 && id < vocabSize {
             if skipSpecialTokens && specialIDs.contains(id) { continue }
             var token = tokenStrings[id]
-            if !first && token.hasPrefix(continuingPrefix) {
-                token.removeFirst(continuingPrefix.count)
+            if !first && token.utf8.starts(with: continuingPrefix.utf8) {
+                token = String(decoding: token.utf8.dropFirst(continuingPrefix.utf8.count), as: UTF8.self)
             } else if !first {
                 token = " " + token
             }
@@ -106,7 +106,7 @@ extension WordPieceTokenizer {
     }
 
     private static func cleanup(_ token: String) -> String {
-        guard token.hasPrefix(" ") else { return token }
+        guard token.utf8.first == 0x20 else { return token }
         var t = token
         for (dirty, clean) in [(" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"), (" n't", "n't"),
                                (" 'm", "'m"), (" do not", " don't"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re")] {

@@ -125,9 +125,11 @@ public struct WordPieceTokenizer: Sendable {
         self.maxLength = maxLength
         specialIDs = Set(added.filter(\.special).map(\.id))
         addedTokens = AddedTokenMatcher(added)
-        wordStarts = ByteTrie(vocab.lazy.filter { !$0.key.hasPrefix(continuingPrefix) }.map { ($0.key, $0.value) })
-        continuations = ByteTrie(vocab.lazy.filter { $0.key.hasPrefix(continuingPrefix) && $0.key != continuingPrefix }
-            .map { (String($0.key.dropFirst(continuingPrefix.count)), $0.value) })
+        // Prefix tests on UTF-8 bytes: "##" followed by a combining mark is one Character in Swift.
+        let prefix = Array(continuingPrefix.utf8)
+        wordStarts = ByteTrie(vocab.lazy.filter { !$0.key.utf8.starts(with: prefix) }.map { ($0.key, $0.value) })
+        continuations = ByteTrie(vocab.lazy.filter { $0.key.utf8.starts(with: prefix) && $0.key.utf8.count > prefix.count }
+            .map { (String(decoding: $0.key.utf8.dropFirst(prefix.count), as: UTF8.self), $0.value) })
     }
 
     /// The first and last special tokens of the post-processor's single-sequence template.
@@ -154,7 +156,6 @@ public struct WordPieceTokenizer: Sendable {
         return 512
     }
 
-    func isContinuation(_ id: Int) -> Bool { tokenStrings[id].hasPrefix(continuingPrefix) }
 
     func lookupWordStart(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> (id: Int32, length: Int)? {
         wordStarts.longestPrefix(bytes, from: start, to: end)
