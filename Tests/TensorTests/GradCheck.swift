@@ -3,7 +3,7 @@ import XCTest
 
 /// Compares autograd gradients of L = sum(f() * R) (R fixed random weights) with central finite
 /// differences, for every element of every input. The forward runs in Float32, L is summed in Double.
-func assertGradients(_ inputs: [Tensor], eps: Float = 1e-2, rtol: Float = 2e-2, atol: Float = 2e-3, seed: UInt64 = 99,
+func assertGradients(_ inputs: [Tensor], eps: Float = 1e-3, rtol: Float = 5e-3, atol: Float = 1e-3, seed: UInt64 = 99,
                      file: StaticString = #filePath, line: UInt = #line, _ f: () throws -> Tensor) throws {
     for t in inputs { t.requiresGrad = true; t.zeroGrad() }
     let out = try f()
