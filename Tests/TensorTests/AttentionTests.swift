@@ -35,4 +35,24 @@ final class AttentionTests: XCTestCase {
         let y = try Tensor.attention(query: q, key: k, value: v, causal: false, mask: mask).toArray()
         for value in y { XCTAssertLessThanOrEqual(value, 1.0001) }  // the 100s are never mixed in
     }
+
+    func testLargeAttentionEqualsComposedOps() throws {
+        // Big enough to run (batch, head) pairs in parallel; reference built from matmul/softmax.
+        let (b, h, t, d) = (2, 4, 48, 16)
+        let q = randomTensor([b, h, t, d], seed: 38), k = randomTensor([b, h, t, d], seed: 39), v = randomTensor([b, h, t, d], seed: 40)
+        var causal = [Float](repeating: 0, count: t * t)
+        for i in 0..<t { for j in (i + 1)..<t where j < t { causal[i * t + j] = -.infinity } }
+        let mask = try Tensor(causal, shape: [t, t])
+        let reference = try noGrad {
+            try (try q.matmul(try k.transpose(2, 3)) * (1 / Float(d).squareRoot()) + mask).softmax().matmul(v)
+        }
+        let fused = try noGrad { try Tensor.attention(query: q, key: k, value: v, causal: true) }
+        let taped = try Tensor.attention(query: q, key: k.denseCopy().withGrad(), value: v, causal: true)
+        for (x, y) in zip(fused.toArray(), reference.toArray()) { XCTAssertEqual(x, y, accuracy: 1e-5) }
+        XCTAssertEqual(fused.toArray(), taped.toArray())
+    }
+}
+
+extension Tensor {
+    func withGrad() -> Tensor { requiresGrad = true; return self }
 }

@@ -87,6 +87,10 @@ final class OpGradientTests: XCTestCase {
         let logits = randomTensor([5, 7], seed: 22)
         try assertGradients([logits]) { try logits.crossEntropy(targets: [3, -100, 0, 6, 2]) }
         try assertGradients([logits]) { try logits.crossEntropy(targets: [1, 1, 1, 1, 1], ignoreIndex: 1) }
+        try assertGradients([logits]) { try logits.logSoftmax().pick([0, 6, 2, 2, 5]) }
+        // cross-entropy == -mean(logSoftmax picked at the targets)
+        let ce = try logits.crossEntropy(targets: [0, 6, 2, 2, 5]).item
+        XCTAssertEqual(ce, -(try logits.logSoftmax().pick([0, 6, 2, 2, 5]).mean().item), accuracy: 1e-5)
     }
 
     func testShapeOps() throws {

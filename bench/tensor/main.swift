@@ -44,24 +44,33 @@ let x = Tensor.randn([64, 256], rng: &rng)
 let l1 = Linear(256, 1024, rng: &rng), l2 = Linear(1024, 256, rng: &rng)
 let params = l1.parameters() + l2.parameters()
 let opt = AdamW(parameters: params, learningRate: 1e-3)
-func forward() throws -> Tensor { try l2(try l1(x).gelu()) }
-let tForward = try best(iterations: 20) { _ = try noGrad { try forward() } }
-let tTaped = try best(iterations: 20) { _ = try forward() }
-let tStep = try best(iterations: 20) {
+let forward = { () throws -> Tensor in try l2(try l1(x).gelu()) }
+// The same products as raw sgemm: forward 2, backward 4 (dX, dW for each layer).
+let h = Tensor(zeros: [64, 1024]), o = Tensor(zeros: [64, 256]), gw1 = Tensor(zeros: [1024, 256]), gw2 = Tensor(zeros: [256, 1024])
+let step = {
     opt.zeroGrad()
     try forward().square().mean().backward()
     opt.step()
 }
-// The same products as raw sgemm: forward 2, backward 4 (dX, dW for each layer).
-let h = Tensor(zeros: [64, 1024]), o = Tensor(zeros: [64, 256]), gw1 = Tensor(zeros: [1024, 256]), gw2 = Tensor(zeros: [256, 1024])
-let tRawFwd = best(iterations: 20) {
+let rawForward = {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 64, 1024, 256, 1, x.data, 256, l1.weight.data, 256, 0, h.data, 1024)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, 64, 256, 1024, 1, h.data, 1024, l2.weight.data, 1024, 0, o.data, 256)
 }
-let tRawBwd = best(iterations: 20) {
+let rawBackward = {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 256, 1024, 64, 1, o.data, 256, h.data, 1024, 0, gw2.data, 1024)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 64, 1024, 256, 1, o.data, 256, l2.weight.data, 1024, 0, h.data, 1024)
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 1024, 256, 64, 1, h.data, 1024, x.data, 256, 0, gw1.data, 256)
+}
+try step()  // warm-up
+// Interleaved rounds, best of each, so a burst of load hits all variants alike.
+var tForward = Double.infinity, tTaped = Double.infinity, tStep = Double.infinity
+var tRawFwd = Double.infinity, tRawBwd = Double.infinity
+for _ in 0..<7 {
+    tForward = min(tForward, try best(repeats: 1, iterations: 10) { _ = try noGrad { try forward() } })
+    tTaped = min(tTaped, try best(repeats: 1, iterations: 10) { _ = try forward() })
+    tStep = min(tStep, try best(repeats: 1, iterations: 10) { try step() })
+    tRawFwd = min(tRawFwd, best(repeats: 1, iterations: 10) { rawForward() })
+    tRawBwd = min(tRawBwd, best(repeats: 1, iterations: 10) { rawBackward() })
 }
 print(String(format: "forward, noGrad           %8.3f ms", tForward * 1e3))
 print(String(format: "forward, recording tape   %8.3f ms   (x%.2f of noGrad)", tTaped * 1e3, tTaped / tForward))
