@@ -86,14 +86,7 @@ extension Tensor {
     public func logSoftmax() -> Tensor {
         let x = contiguousData()
         let out = Tensor(zeros: shape)
-        Tensor.forEachLastAxisRow(x, out) { src, dst, n in
-            var m = -Float.infinity
-            for i in 0..<n { m = Swift.max(m, src[i]) }
-            var s: Float = 0
-            for i in 0..<n { s += Foundation.exp(src[i] - m) }
-            let lse = m + Foundation.log(s)
-            for i in 0..<n { dst[i] = src[i] - lse }
-        }
+        Tensor.forEachLastAxisRow(x, out) { src, dst, n in Tensor.logSoftmaxRow(src, dst, n) }
         let y = out.detached()
         return Tensor.record(out, inputs: [self]) { [self] g in
             // dx = g - softmax * sum(g)
@@ -107,6 +100,17 @@ extension Tensor {
             }
             receiveGrad(gx)
         }
+    }
+
+    /// dst = log softmax(src) = src - logsumexp(src) for one row of n values.
+    @inline(__always)
+    static func logSoftmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for i in 0..<n { m = Swift.max(m, src[i]) }
+        var s: Float = 0
+        for i in 0..<n { s += Foundation.exp(src[i] - m) }
+        let lse = m + Foundation.log(s)
+        for i in 0..<n { dst[i] = src[i] - lse }
     }
 
     /// dst = softmax(src) for one row of n values (max subtracted first).
