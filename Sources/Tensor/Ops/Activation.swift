@@ -78,7 +78,7 @@ extension Tensor {
                 for i in 0..<n { dot += pg[i] * py[i] }
                 for i in 0..<n { dst[i] = py[i] * (pg[i] - dot) }
             }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
     }
 
@@ -98,7 +98,7 @@ extension Tensor {
                 for i in 0..<n { s += pg[i] }
                 for i in 0..<n { dst[i] = pg[i] - Foundation.exp(py[i]) * s }
             }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
     }
 

@@ -34,7 +34,7 @@ extension Tensor {
                 for i in 0..<v { dst[i] = Foundation.exp(lp[i]) * scale }
                 dst[t] -= scale
             }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
     }
 }
