@@ -50,6 +50,7 @@ let package = Package(
                           exclude: ["hnswlib_peer.py", "run.sh"]),
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
+        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),

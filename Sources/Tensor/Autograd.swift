@@ -1,3 +1,5 @@
+import CBLAS
+
 // Reverse-mode automatic differentiation over the graph that ops record on their outputs.
 //
 // An op calls `Tensor.record(output, inputs:, backward:)`: when gradients are enabled and any input
@@ -15,6 +17,11 @@ public func noGrad<T>(_ body: () throws -> T) rethrows -> T {
     try GradMode.$isEnabled.withValue(false) { try body() }
 }
 
+/// Runs async `body` without recording autograd (inference).
+public func noGrad<T>(_ body: () async throws -> T) async rethrows -> T {
+    try await GradMode.$isEnabled.withValue(false) { try await body() }
+}
+
 extension Tensor {
     /// Records `output` as computed from `inputs`; returns `output`. A no-op when no gradient is needed.
     @discardableResult
@@ -27,14 +34,13 @@ extension Tensor {
     }
 
     /// Adds `g` (same shape as self, any layout) into `self.grad`, allocating it on first use.
-    public func accumulateGrad(_ g: Tensor) {
+    /// `owned`: g is a fresh dense buffer nobody else references, so it may become the gradient itself.
+    public func accumulateGrad(_ g: Tensor, owned: Bool = false) {
         guard requiresGrad else { return }
-        let gc = g.contiguousData()
         if let existing = grad {
-            let dst = existing.data, src = gc.data
-            for i in 0..<count { dst[i] += src[i] }
+            existing.addNoGrad(g.contiguousData())
         } else {
-            grad = gc.denseCopy()
+            grad = owned && g.isContiguous ? g : g.denseCopy()
         }
     }
 
@@ -66,14 +72,15 @@ extension Tensor {
                 continue
             }
             // Route each input's contribution into the side table (or the leaf's .grad).
-            GradSink.$current.withValue(GradSink { input, contribution in
+            GradSink.$current.withValue(GradSink { input, contribution, owned in
                 let key = ObjectIdentifier(input)
                 if input.backwardFn == nil {
-                    input.accumulateGrad(contribution)
+                    input.accumulateGrad(contribution, owned: owned)
                 } else if let prior = grads[key] {
                     grads[key] = prior.addedInPlaceNoGrad(contribution)
                 } else {
-                    grads[key] = contribution.denseCopy()  // owned: later contributions add into it
+                    // The table's buffer must be private: later contributions add into it.
+                    grads[key] = owned && contribution.isContiguous ? contribution : contribution.denseCopy()
                 }
             }) {
                 GradMode.$isEnabled.withValue(false) { fn(g) }
@@ -82,10 +89,15 @@ extension Tensor {
     }
 
     /// Sends `contribution` (the gradient w.r.t. self) back during `backward()`. Ops call this
-    /// from their backward closures on each input that requires a gradient.
-    public func receiveGrad(_ contribution: Tensor) {
+    /// from their backward closures on each input that requires a gradient. Pass `owned: true` only
+    /// for a fresh dense tensor that the closure hands over and never touches again (saves a copy).
+    public func receiveGrad(_ contribution: Tensor, owned: Bool = false) {
         guard requiresGrad else { return }
-        if let sink = GradSink.current { sink.deliver(self, contribution) } else { accumulateGrad(contribution) }
+        if let sink = GradSink.current {
+            sink.deliver(self, contribution, owned)
+        } else {
+            accumulateGrad(contribution, owned: owned)
+        }
     }
 
     /// Clears the accumulated gradient.
@@ -98,9 +110,14 @@ extension Tensor {
 
     /// self += other elementwise; self must be an owned dense buffer (from `denseCopy`).
     func addedInPlaceNoGrad(_ other: Tensor) -> Tensor {
-        let src = other.contiguousData()
-        for i in 0..<count { data[i] += src.data[i] }
+        addNoGrad(other.contiguousData())
         return self
+    }
+
+    /// self += other (both dense, same count), with BLAS saxpy.
+    func addNoGrad(_ other: Tensor) {
+        _ = Threads.blasConfigured
+        cblas_saxpy(Int32(count), 1, other.data, 1, data, 1)
     }
 
     /// A new dense tensor with a copy of the values and no autograd history.
@@ -114,6 +131,6 @@ extension Tensor {
 /// Where backward closures deliver input gradients during one `backward()` pass.
 final class GradSink: @unchecked Sendable {
     @TaskLocal static var current: GradSink?
-    let deliver: (Tensor, Tensor) -> Void
-    init(_ deliver: @escaping (Tensor, Tensor) -> Void) { self.deliver = deliver }
+    let deliver: (Tensor, Tensor, Bool) -> Void
+    init(_ deliver: @escaping (Tensor, Tensor, Bool) -> Void) { self.deliver = deliver }
 }
