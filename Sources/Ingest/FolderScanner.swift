@@ -86,9 +86,17 @@ public struct FolderScanner: Sendable {
             throw IngestError(path: root.path, kind: .unreadable, reason: "not a folder or regular file")
         }
 
-        var visitedFolders: Set<FileIdentity> = [FileIdentity(device: rootStatus.device, inode: rootStatus.inode)]
-        var pending: [(path: String, relative: String)] = [(rootPath, "")]
-        while let (folder, folderRelative) = pending.popLast() {
+        var visitedFolders: Set<FileIdentity> = []
+        // Folders reached through links are walked after all real folders, so that a file reachable
+        // both ways is listed under its real path.
+        var pending: [(path: String, relative: String, viaLink: Bool)] = [(rootPath, "", false)]
+        var linkedFolders: [(path: String, relative: String, viaLink: Bool)] = []
+        while let (folder, folderRelative, folderViaLink) = pending.popLast() ?? linkedFolders.popLast() {
+            guard let status = FileStatus(path: folder),
+                  visitedFolders.insert(FileIdentity(device: status.device, inode: status.inode)).inserted else {
+                result.skipped[.duplicate, default: 0] += 1  // reached before (a link loop, or twice)
+                continue
+            }
             let names: [String]
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
@@ -99,7 +107,7 @@ public struct FolderScanner: Sendable {
                 result.skipped[.unreadable, default: 0] += 1
                 continue
             }
-            var subfolders: [(String, String)] = []
+            var subfolders: [(path: String, relative: String, viaLink: Bool)] = []
             for name in names {
                 if name.hasPrefix(".") && !options.includeHidden {
                     result.skipped[.hidden, default: 0] += 1
@@ -112,7 +120,7 @@ public struct FolderScanner: Sendable {
                     result.problems.append(IngestError(path: relative, kind: .unreadable, reason: "cannot stat"))
                     continue
                 }
-                var viaLink = false
+                var viaLink = folderViaLink
                 if status.type == .symlink {
                     guard let target = canonicalPath(path), let targetStatus = FileStatus(path: target) else {
                         result.skipped[.brokenSymlink, default: 0] += 1
@@ -131,12 +139,11 @@ public struct FolderScanner: Sendable {
                         result.skipped[.excluded, default: 0] += 1
                         continue
                     }
-                    let identity = FileIdentity(device: status.device, inode: status.inode)
-                    guard visitedFolders.insert(identity).inserted else {
-                        result.skipped[.duplicate, default: 0] += 1
-                        continue
+                    if viaLink {
+                        linkedFolders.insert((path, relative, true), at: 0)
+                    } else {
+                        subfolders.append((path, relative, false))
                     }
-                    subfolders.append((path, relative))
                 case .regular:
                     consider(path: path, relative: relative, status: status, viaLink: viaLink,
                              into: &candidates, result: &result)

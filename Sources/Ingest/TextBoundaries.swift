@@ -1,72 +1,68 @@
-/// Where text may be split: paragraphs, sentences, words, characters. Each returns the pieces as
-/// ranges without surrounding whitespace, in order.
+/// Where text may be split: paragraphs, sentences, words. Each returns the pieces as ranges
+/// without surrounding whitespace, in order. They scan UTF-8 bytes or scalars, not grapheme
+/// clusters (the separators they look for are single scalars), which keeps them fast.
 enum TextBoundaries {
-    /// Paragraphs of normalised text (separated by "\n\n").
+    /// Paragraphs of normalised text (separated by "\n\n"; any line break separates here).
     static func paragraphs(_ text: Substring) -> [Range<String.Index>] {
-        var result: [Range<String.Index>] = []
-        var start = text.startIndex
-        var i = text.startIndex
-        while i < text.endIndex {
-            if text[i] == "\n" {
-                appendTrimmed(text, start..<i, to: &result)
-                var j = i
-                while j < text.endIndex && text[j].isWhitespace { j = text.index(after: j) }
-                start = j
-                i = j
-            } else {
-                i = text.index(after: i)
-            }
-        }
-        appendTrimmed(text, start..<text.endIndex, to: &result)
-        return result
+        split(text) { $0 == 0x0A }
     }
 
-    /// Sentence ends: '.', '!', '?' (with closing quotes or brackets) before whitespace, and the
-    /// CJK marks 。！？； (also the full-width forms) anywhere, since CJK text has no spaces.
+    /// Words: runs between spaces, tabs and line breaks.
+    static func words(_ text: Substring) -> [Range<String.Index>] {
+        split(text) { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }
+    }
+
+    /// Sentence ends: '.', '!', '?', '…' (with closing quotes or brackets) before whitespace, and
+    /// the CJK marks 。！？； (also full-width and half-width forms) anywhere, since CJK text has
+    /// no spaces.
     static func sentences(_ text: Substring) -> [Range<String.Index>] {
+        let scalars = text.unicodeScalars
         var result: [Range<String.Index>] = []
-        var start = text.startIndex
-        var i = text.startIndex
-        while i < text.endIndex {
-            let c = text[i]
-            var next = text.index(after: i)
+        var start = scalars.startIndex
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            let c = scalars[i]
+            var next = scalars.index(after: i)
             let isCJKEnd = cjkSentenceEnds.contains(c)
             if isCJKEnd || latinSentenceEnds.contains(c) {
-                while next < text.endIndex, closers.contains(text[next]) || (isCJKEnd && cjkSentenceEnds.contains(text[next]))
-                    || (!isCJKEnd && latinSentenceEnds.contains(text[next])) {
-                    next = text.index(after: next)
+                let ends = isCJKEnd ? cjkSentenceEnds : latinSentenceEnds
+                while next < scalars.endIndex, closers.contains(scalars[next]) || ends.contains(scalars[next]) {
+                    next = scalars.index(after: next)
                 }
-                if isCJKEnd || next == text.endIndex || text[next].isWhitespace {
+                if isCJKEnd || next == scalars.endIndex || scalars[next].properties.isWhitespace {
                     appendTrimmed(text, start..<next, to: &result)
                     start = next
                 }
             }
             i = next
         }
-        appendTrimmed(text, start..<text.endIndex, to: &result)
+        appendTrimmed(text, start..<scalars.endIndex, to: &result)
         return result
     }
 
-    static func words(_ text: Substring) -> [Range<String.Index>] {
+    static let latinSentenceEnds: Set<Unicode.Scalar> = [".", "!", "?", "…"]
+    static let cjkSentenceEnds: Set<Unicode.Scalar> = ["。", "！", "？", "；", "｡", "．"]
+    static let closers: Set<Unicode.Scalar> = ["\"", "'", ")", "]", "’", "”", "»", "」", "』", "）", "】", "〉", "》"]
+
+    /// Runs of bytes between separator bytes (ASCII separators only, so cuts fall on scalar boundaries).
+    private static func split(_ text: Substring, isSeparator: (UInt8) -> Bool) -> [Range<String.Index>] {
+        let bytes = text.utf8
         var result: [Range<String.Index>] = []
-        var i = text.startIndex
-        while i < text.endIndex {
-            while i < text.endIndex && text[i].isWhitespace { i = text.index(after: i) }
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            while i < bytes.endIndex && isSeparator(bytes[i]) { i = bytes.index(after: i) }
             let start = i
-            while i < text.endIndex && !text[i].isWhitespace { i = text.index(after: i) }
-            if start < i { result.append(start..<i) }
+            while i < bytes.endIndex && !isSeparator(bytes[i]) { i = bytes.index(after: i) }
+            if start < i { appendTrimmed(text, start..<i, to: &result) }
         }
         return result
     }
 
-    static let latinSentenceEnds: Set<Character> = [".", "!", "?", "…"]
-    static let cjkSentenceEnds: Set<Character> = ["。", "！", "？", "；", "｡", "．"]
-    static let closers: Set<Character> = ["\"", "'", ")", "]", "’", "”", "»", "」", "』", "）", "】", "〉", "》"]
-
     private static func appendTrimmed(_ text: Substring, _ range: Range<String.Index>, to result: inout [Range<String.Index>]) {
+        let scalars = text.unicodeScalars
         var lo = range.lowerBound, hi = range.upperBound
-        while lo < hi && text[lo].isWhitespace { lo = text.index(after: lo) }
-        while hi > lo && text[text.index(before: hi)].isWhitespace { hi = text.index(before: hi) }
+        while lo < hi && scalars[lo].properties.isWhitespace { lo = scalars.index(after: lo) }
+        while hi > lo && scalars[scalars.index(before: hi)].properties.isWhitespace { hi = scalars.index(before: hi) }
         if lo < hi { result.append(lo..<hi) }
     }
 }

@@ -7,47 +7,59 @@ enum TextNormalizer {
     static let paragraphBreak = "\n\n"
 
     static func normalize(_ text: String) -> String {
-        let composed = text.precomposedStringWithCanonicalMapping
-        var out = String.UnicodeScalarView()
+        let isASCII = text.utf8.allSatisfy { $0 < 0x80 }
+        let composed = isASCII ? text : text.precomposedStringWithCanonicalMapping
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         var newlines = 0
         var pendingSpace = false
         var previousWasCR = false
-        for scalar in composed.unicodeScalars {
-            let wasCR = previousWasCR
-            previousWasCR = scalar == "\r"
-            switch scalar {
-            case "\n":
-                if !wasCR { newlines += 1 }
-                continue
-            case "\r", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}":
-                newlines += 1
-                continue
-            case "\u{2029}":  // paragraph separator
-                newlines += 2
-                continue
-            case "\u{AD}", "\u{200B}", "\u{FEFF}", "\u{2060}":  // soft hyphen, zero-width space, BOM, word joiner
-                continue
-            default:
-                break
-            }
-            if scalar.properties.isWhitespace {
-                pendingSpace = true
-                continue
-            }
-            if scalar.properties.generalCategory == .control { continue }
+        func separate() {
             if !out.isEmpty {
                 if newlines >= 2 {
-                    out.append("\n")
-                    out.append("\n")
+                    out.append(0x0A)
+                    out.append(0x0A)
                 } else if newlines == 1 || pendingSpace {
-                    out.append(" ")
+                    out.append(0x20)
                 }
             }
             newlines = 0
             pendingSpace = false
-            out.append(scalar)
         }
-        return String(out)
+
+        func emit(_ byte: UInt8) {
+            separate()
+            out.append(byte)
+        }
+
+        for scalar in composed.unicodeScalars {
+            let wasCR = previousWasCR
+            previousWasCR = scalar == "\r"
+            let v = scalar.value
+            if v < 0x80 {  // ASCII: no property lookups
+                switch v {
+                case 0x0A: if !wasCR { newlines += 1 }
+                case 0x0D, 0x0B, 0x0C: newlines += 1
+                case 0x20, 0x09: pendingSpace = true
+                case 0x00..<0x20, 0x7F: break  // other controls are dropped
+                default: emit(UInt8(v))
+                }
+                continue
+            }
+            switch v {
+            case 0x85, 0x2028: newlines += 1
+            case 0x2029: newlines += 2  // paragraph separator
+            case 0xAD, 0x200B, 0xFEFF, 0x2060: break  // soft hyphen, zero-width space, BOM, word joiner
+            default:
+                if scalar.properties.isWhitespace {
+                    pendingSpace = true
+                } else if scalar.properties.generalCategory != .control {
+                    separate()
+                    UTF8.encode(scalar) { out.append($0) }
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Joins words broken across lines with a hyphen: "retrie-" + "val" → "retrieval".

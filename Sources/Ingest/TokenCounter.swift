@@ -18,6 +18,18 @@ public struct SimpleTokenCounter: TokenCounter {
         var count = 0
         var inWord = false
         for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x80 {  // ASCII fast path
+                let isWordByte = (v >= 0x30 && v <= 0x39) || ((v | 0x20) >= 0x61 && (v | 0x20) <= 0x7A)
+                if isWordByte {
+                    if !inWord { count += 1 }
+                    inWord = true
+                } else {
+                    if v > 0x20 && v < 0x7F { count += 1 }  // punctuation
+                    inWord = false
+                }
+                continue
+            }
             let p = scalar.properties
             if p.isWhitespace {
                 inWord = false

@@ -48,6 +48,19 @@ final class FolderScannerTests: XCTestCase {
         XCTAssertGreaterThan(a.mtimeNanoseconds, 0)
     }
 
+    func testFolderReachedThroughALinkIsListedUnderItsRealPath() throws {
+        let root = try TempFolder()
+        try root.write("zzz-real/file.txt", "real")
+        try FileManager.default.createSymbolicLink(atPath: root.url.appendingPathComponent("aaa-link").path,
+                                                   withDestinationPath: root.url.appendingPathComponent("zzz-real").path)
+        try root.write("only-linked/inner.txt", "reached twice")
+        try FileManager.default.createSymbolicLink(atPath: root.url.appendingPathComponent("zzz-real/back").path,
+                                                   withDestinationPath: root.url.path)  // a loop to the root
+        let result = try FolderScanner(root: root.url).scan()
+        XCTAssertEqual(result.files.map(\.relativePath), ["only-linked/inner.txt", "zzz-real/file.txt"])
+        XCTAssertEqual(result.skipped[.duplicate], 2)  // aaa-link and back
+    }
+
     func testHiddenIncludedOnRequest() throws {
         let (root, outside) = try makeTree()
         _ = outside
