@@ -7,19 +7,20 @@ struct IDXImages {
     let dimension: Int
     let pixels: [Float]  // [count, dimension]
 
-    init(path: String) throws {
+    init(path: String, limit: Int = Int.max) throws {
         let data = try IDXImages.readMaybeGzip(path)
         guard data.count >= 16 else { throw BenchError("\(path): \(data.count) bytes, too short for an idx header") }
         func u32(_ offset: Int) -> Int {
             data[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
         }
         guard u32(0) == 0x0803 else { throw BenchError("\(path): magic \(String(u32(0), radix: 16)) is not idx3 (0x803)") }
-        count = u32(4)
+        let stored = u32(4)
         dimension = u32(8) * u32(12)
-        guard data.count == 16 + count * dimension else {
-            throw BenchError("\(path): \(data.count) bytes, header says \(16 + count * dimension)")
+        guard data.count == 16 + stored * dimension else {
+            throw BenchError("\(path): \(data.count) bytes, header says \(16 + stored * dimension)")
         }
-        pixels = data[16...].map { Float($0) }
+        count = min(stored, limit)
+        pixels = data[16..<16 + count * dimension].map { Float($0) }
     }
 
     static func readMaybeGzip(_ path: String) throws -> Data {

@@ -7,12 +7,13 @@ struct PeerResult {
 }
 
 /// Runs bench/ann/hnswlib_peer.py (hnswlib from PyPI) and parses its JSON line.
-func runPeer(dataDir: String, M: Int, efConstruction: Int, efSweep: [Int], queries: Int) throws -> PeerResult {
+func runPeer(dataDir: String, M: Int, efConstruction: Int, efSweep: [Int], queries: Int,
+             limit: Int) throws -> PeerResult {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("hnswlib_peer.py").path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", script, "--data", dataDir, "--M", "\(M)", "--efc", "\(efConstruction)",
-                         "--ef", efSweep.map(String.init).joined(separator: ","), "--queries", "\(queries)"]
+                         "--ef", efSweep.map(String.init).joined(separator: ","), "--queries", "\(queries)", "--limit", "\(limit)"]
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
