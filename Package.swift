@@ -51,6 +51,7 @@ let package = Package(
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
+        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
