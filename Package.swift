@@ -47,5 +47,6 @@ let package = Package(
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
     ]
 )
