@@ -1,3 +1,5 @@
+import CBLAS
+
 // Reverse-mode automatic differentiation over the graph that ops record on their outputs.
 //
 // An op calls `Tensor.record(output, inputs:, backward:)`: when gradients are enabled and any input
@@ -13,6 +15,11 @@ public enum GradMode {
 /// Runs `body` without recording autograd (inference).
 public func noGrad<T>(_ body: () throws -> T) rethrows -> T {
     try GradMode.$isEnabled.withValue(false) { try body() }
+}
+
+/// Runs async `body` without recording autograd (inference).
+public func noGrad<T>(_ body: () async throws -> T) async rethrows -> T {
+    try await GradMode.$isEnabled.withValue(false) { try await body() }
 }
 
 extension Tensor {
@@ -31,8 +38,7 @@ extension Tensor {
         guard requiresGrad else { return }
         let gc = g.contiguousData()
         if let existing = grad {
-            let dst = existing.data, src = gc.data
-            for i in 0..<count { dst[i] += src[i] }
+            existing.addNoGrad(gc)
         } else {
             grad = gc.denseCopy()
         }
@@ -98,9 +104,14 @@ extension Tensor {
 
     /// self += other elementwise; self must be an owned dense buffer (from `denseCopy`).
     func addedInPlaceNoGrad(_ other: Tensor) -> Tensor {
-        let src = other.contiguousData()
-        for i in 0..<count { data[i] += src.data[i] }
+        addNoGrad(other.contiguousData())
         return self
+    }
+
+    /// self += other (both dense, same count), with BLAS saxpy.
+    func addNoGrad(_ other: Tensor) {
+        _ = Threads.blasConfigured
+        cblas_saxpy(Int32(count), 1, other.data, 1, data, 1)
     }
 
     /// A new dense tensor with a copy of the values and no autograd history.

@@ -1,5 +1,5 @@
 /// Token embedding table [vocab, dim] (name `weight`).
-public final class Embedding: Module {
+public final class Embedding: Module, @unchecked Sendable {
     public let weight: Tensor
 
     public init(_ vocab: Int, _ dim: Int, std: Float = 0.02, rng: inout TensorRNG) {
@@ -15,7 +15,7 @@ public final class Embedding: Module {
 }
 
 /// RMSNorm (Llama): x / rms(x) * weight.
-public final class RMSNorm: Module {
+public final class RMSNorm: Module, @unchecked Sendable {
     public let weight: Tensor
     public let eps: Float
 
@@ -29,7 +29,7 @@ public final class RMSNorm: Module {
 }
 
 /// LayerNorm (BERT): names `weight`, `bias`.
-public final class LayerNorm: Module {
+public final class LayerNorm: Module, @unchecked Sendable {
     public let weight: Tensor
     public let bias: Tensor
     public let eps: Float
@@ -47,7 +47,7 @@ public final class LayerNorm: Module {
 /// Feed-forward block. `.swiGLU`: down(silu(gate(x)) * up(x)) (Llama: gate_proj, up_proj, down_proj);
 /// `.gelu` / `.geluTanh`: down(act(up(x))) with the two Linear names given (BERT: "intermediate.dense",
 /// "output.dense").
-public final class MLP: Module {
+public final class MLP: Module, @unchecked Sendable {
     public enum Activation: Sendable { case gelu, geluTanh, swiGLU }
     public let activation: Activation
     public let up: Linear

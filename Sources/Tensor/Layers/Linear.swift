@@ -1,7 +1,7 @@
 import Foundation
 
 /// y = x W^T + b with W: [out, in] as in PyTorch / HF checkpoints. Optionally carries a LoRA adapter.
-public final class Linear: Module {
+public final class Linear: Module, @unchecked Sendable {
     public let weight: Tensor     // [out, in]
     public let bias: Tensor?      // [out]
     public var lora: LoRA?

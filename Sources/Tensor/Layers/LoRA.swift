@@ -1,7 +1,7 @@
 /// Low-rank adapter for a Linear layer (Hu et al. 2021): y += (alpha / r) * dropout(x) A^T B^T,
 /// A: [r, in] (Kaiming-uniform), B: [out, r] (zeros, so training starts from the base model).
 /// Names follow PEFT: `lora_A.weight`, `lora_B.weight` under the wrapped layer's prefix.
-public final class LoRA: Module {
+public final class LoRA: Module, @unchecked Sendable {
     public let a: Tensor   // [r, in]
     public let b: Tensor   // [out, r]
     public let rank: Int

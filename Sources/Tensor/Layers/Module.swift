@@ -1,6 +1,10 @@
 // Layers are classes holding parameter tensors; models compose them. Parameter names are the
 // checkpoint's own keys (relative to the module; containers add their prefix), so a Hugging Face
 // or PEFT checkpoint loads by name.
+//
+// Layers are `@unchecked Sendable`: their parameters change only while loading or in an optimizer
+// step, which the caller runs exclusively; concurrent inference (under `noGrad`) only reads them.
+// A KVCache belongs to one generation and is not shared.
 
 public protocol Module: AnyObject {
     /// Every parameter with its checkpoint name relative to this module, e.g. ("q_proj.weight", w).

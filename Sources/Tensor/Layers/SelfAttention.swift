@@ -1,6 +1,6 @@
 /// Multi-head self-attention with grouped KV heads (H query heads share KVH key/value heads),
 /// optional RoPE, optional KV cache.
-public final class SelfAttention: Module {
+public final class SelfAttention: Module, @unchecked Sendable {
     /// Checkpoint names of the four projections.
     public struct Names: Sendable {
         public var query, key, value, output: String

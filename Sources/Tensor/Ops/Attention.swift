@@ -36,14 +36,16 @@ extension Tensor {
         let opQ = GemmOperand(q, batchShape: [bsz, heads])
         let opK = GemmOperand(k, batchShape: [bsz, kvHeads]), opV = GemmOperand(v, batchShape: [bsz, kvHeads])
         let needsGrad = GradMode.isEnabled && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
-        // Probabilities: all of them kept for backward, else one [Tq, Tk] scratch reused.
-        let probs = Tensor(zeros: needsGrad ? full : [tq, tk])
+        // Probabilities: all kept for backward, else one [Tq, Tk] scratch per worker.
+        let probs = Tensor(zeros: needsGrad ? full : [0])
         let out = Tensor(zeros: [bsz, heads, tq, dv])
         let causalShift = tk - tq
-        for b in 0..<bsz {
-            for h in 0..<heads {
-                let bh = b * heads + h, bkv = b * kvHeads + h / group
-                let p = probs.data + (needsGrad ? bh * tq * tk : 0)
+        // (batch, head) pairs are independent in the forward pass: spread them over threads.
+        Threads.parallelFor(bsz * heads, costPerItem: tq * tk * (d + dv) * 2) { range in
+            let scratch = needsGrad ? probs : Tensor(zeros: [tq, tk])
+            for bh in range {
+                let b = bh / heads, h = bh % heads, bkv = b * kvHeads + h / group
+                let p = scratch.data + (needsGrad ? bh * tq * tk : 0)
                 gemm1(opQ, bh, transA: false, opK, bkv, transB: true, into: p, ldc: tk, alpha: alpha)
                 for i in 0..<tq {
                     let row = p + i * tk

@@ -26,3 +26,25 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// out[r] = self[r, indices[r]] over the last axis: self [..., V], one index per row -> [...].
+    /// (Log-probabilities of chosen tokens for DPO/PPO.) Backward scatters into the picked entries.
+    public func pick(_ indices: [Int]) throws -> Tensor {
+        guard rank >= 1, let v = shape.last else { throw TensorError.shapeMismatch("pick: input \(shape)") }
+        let rows = v == 0 ? 0 : count / v
+        guard indices.count == rows else { throw TensorError.shapeMismatch("pick: \(indices.count) indices for \(shape)") }
+        if let bad = indices.first(where: { $0 < 0 || $0 >= v }) {
+            throw TensorError.invalidArgument("pick: index \(bad) out of range 0..<\(v)")
+        }
+        let x = contiguousData()
+        let out = Tensor(zeros: Array(shape.dropLast()))
+        for (r, i) in indices.enumerated() { out.data[r] = x.data[r * v + i] }
+        let inShape = shape
+        return Tensor.record(out, inputs: [self]) { [self] g in
+            let gx = Tensor(zeros: inShape)
+            for (r, i) in indices.enumerated() { gx.data[r * v + i] = g.data[r] }
+            receiveGrad(gx)
+        }
+    }
+}

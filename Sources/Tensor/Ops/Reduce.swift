@@ -80,6 +80,11 @@ extension Tensor {
         }
     }
 
+    /// Maximum of all elements (0-d result).
+    public func max() throws -> Tensor {
+        try reshape([count]).max(axis: 0)
+    }
+
     /// Mean of all elements (0-d result).
     public func mean() -> Tensor { sum() * (1 / Float(Swift.max(count, 1))) }
 }
