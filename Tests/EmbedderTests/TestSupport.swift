@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Embedder
 @testable import Tensor
+import Tokenizers
 
 /// The default model folder (RAG_MODELS or ~/.cache/rag/models), or a skip when it was not fetched.
 func defaultModelDirectory() throws -> URL {
@@ -35,3 +36,24 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir
 }
+
+/// Words of the tiny test vocabulary (after the five BERT specials).
+let tinyWords = ["the", "a", "is", "on", "of", "and", "cat", "dog", "fish", "bird", "red", "blue", "green", "big",
+                 "small", "sat", "ran", "swam", "flew", "mat", "sea", "sky", "tree", "house", "river", "hill",
+                 "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", ".", ",", "##s"]
+
+/// A folder with a tiny vocab.txt, and a random encoder over it (C = 16, 2 heads, MLP 32).
+func tinyEncoder(seed: UInt64 = 1, layers: Int = 2, pooling: PoolingConfig.Mode = .mean) throws -> SentenceEncoder {
+    let dir = try temporaryDirectory("tiny\(seed)")
+    let vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + tinyWords
+    try vocab.joined(separator: "\n").appending("\n").write(to: dir.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)
+    let tokenizer = try WordPieceTokenizer(directory: dir)
+    let config = BertConfig(vocabSize: tokenizer.vocabSize, hiddenSize: 16, layers: layers, heads: 2,
+                            intermediateSize: 32, maxPositions: 32)
+    let model = BertModel(config: config, pooling: PoolingConfig(mode: pooling, normalize: true, maxSeqLength: 32), seed: seed)
+    return SentenceEncoder(model: model, tokenizer: tokenizer, tokenizerDirectory: dir, identity: "tiny-\(seed)")
+}
+
+let tinyTexts = ["the cat sat on the mat", "a dog ran", "fish swam in the sea and the river . big fish , small fish",
+                 "bird", "", "red blue green house on the hill", "alpha beta gamma delta epsilon zeta eta theta iota kappa",
+                 "cats dogs"]
