@@ -47,6 +47,7 @@ let package = Package(
         .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
 
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
+        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),

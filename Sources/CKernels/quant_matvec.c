@@ -75,6 +75,10 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// 8 codes at p widened to 8 floats (the byte load folds into vpmovsxbd / vpmovzxbd).
+#define I8X8_TO_PS(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
+#define U8X8_EPI32(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
+
 __attribute__((target("avx2,fma,f16c")))
 static void q8_0_rows_avx2(const uint8_t *w, size_t cols, const float *x, float *y, size_t r0, size_t r1) {
     size_t nb = cols / QK;
@@ -83,16 +87,10 @@ static void q8_0_rows_avx2(const uint8_t *w, size_t cols, const float *x, float 
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
         for (size_t b = 0; b < nb; b++, blk += Q8_0_BYTES) {
             const float *xb = x + b * QK;
-            __m128i qa = _mm_loadu_si128((const __m128i *)(blk + 2));
-            __m128i qb = _mm_loadu_si128((const __m128i *)(blk + 18));
-            __m256 q0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(qa));
-            __m256 q1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(qa, 8)));
-            __m256 q2 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(qb));
-            __m256 q3 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(qb, 8)));
-            __m256 p = _mm256_mul_ps(q0, _mm256_loadu_ps(xb));
-            p = _mm256_fmadd_ps(q1, _mm256_loadu_ps(xb + 8), p);
-            __m256 p2 = _mm256_mul_ps(q2, _mm256_loadu_ps(xb + 16));
-            p2 = _mm256_fmadd_ps(q3, _mm256_loadu_ps(xb + 24), p2);
+            __m256 p = _mm256_mul_ps(I8X8_TO_PS(blk + 2), _mm256_loadu_ps(xb));
+            p = _mm256_fmadd_ps(I8X8_TO_PS(blk + 10), _mm256_loadu_ps(xb + 8), p);
+            __m256 p2 = _mm256_mul_ps(I8X8_TO_PS(blk + 18), _mm256_loadu_ps(xb + 16));
+            p2 = _mm256_fmadd_ps(I8X8_TO_PS(blk + 26), _mm256_loadu_ps(xb + 24), p2);
             __m256 d = _mm256_set1_ps(_cvtsh_ss(u16_at(blk)));
             acc0 = _mm256_fmadd_ps(d, p, acc0);
             acc1 = _mm256_fmadd_ps(d, p2, acc1);
@@ -105,30 +103,30 @@ __attribute__((target("avx2,fma,f16c")))
 static void q4_1_rows_avx2(const uint8_t *w, size_t cols, const float *x, const float *xsum, float *y,
                            size_t r0, size_t r1) {
     size_t nb = cols / QK;
-    const __m128i low4 = _mm_set1_epi8(0x0F);
+    const __m256i low4 = _mm256_set1_epi32(0x0F);
     for (size_t r = r0; r < r1; r++) {
         const uint8_t *blk = w + r * nb * Q4_1_BYTES;
         __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        float msum = 0;
+        __m128 msum = _mm_setzero_ps();
         for (size_t b = 0; b < nb; b++, blk += Q4_1_BYTES) {
             const float *xb = x + b * QK;
-            __m128i q = _mm_loadu_si128((const __m128i *)(blk + 4));
-            __m128i lo = _mm_and_si128(q, low4);                     // elements 0..15
-            __m128i hi = _mm_and_si128(_mm_srli_epi16(q, 4), low4);  // elements 16..31
-            __m256 q0 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo));
-            __m256 q1 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8)));
-            __m256 q2 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi));
-            __m256 q3 = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8)));
+            // bytes 0-7 hold elements 0-7 (low nibbles) and 16-23 (high); bytes 8-15: 8-15 and 24-31
+            __m256i qa = U8X8_EPI32(blk + 4), qb = U8X8_EPI32(blk + 12);
+            __m256 q0 = _mm256_cvtepi32_ps(_mm256_and_si256(qa, low4));
+            __m256 q1 = _mm256_cvtepi32_ps(_mm256_and_si256(qb, low4));
+            __m256 q2 = _mm256_cvtepi32_ps(_mm256_srli_epi32(qa, 4));
+            __m256 q3 = _mm256_cvtepi32_ps(_mm256_srli_epi32(qb, 4));
             __m256 p = _mm256_mul_ps(q0, _mm256_loadu_ps(xb));
             p = _mm256_fmadd_ps(q1, _mm256_loadu_ps(xb + 8), p);
             __m256 p2 = _mm256_mul_ps(q2, _mm256_loadu_ps(xb + 16));
             p2 = _mm256_fmadd_ps(q3, _mm256_loadu_ps(xb + 24), p2);
-            __m256 d = _mm256_set1_ps(_cvtsh_ss(u16_at(blk)));
+            __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(u16_at(blk) | (uint32_t)u16_at(blk + 2) << 16)));  // [d, m]
+            __m256 d = _mm256_broadcastss_ps(dm);
             acc0 = _mm256_fmadd_ps(d, p, acc0);
             acc1 = _mm256_fmadd_ps(d, p2, acc1);
-            msum += _cvtsh_ss(u16_at(blk + 2)) * xsum[b];
+            msum = _mm_fmadd_ss(_mm_movehdup_ps(dm), _mm_load_ss(xsum + b), msum);
         }
-        y[r] = hsum256(_mm256_add_ps(acc0, acc1)) + msum;
+        y[r] = hsum256(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(msum);
     }
 }
 
@@ -143,7 +141,7 @@ static void q8_0_rows_avx512(const uint8_t *w, size_t cols, const float *x, floa
         for (size_t b = 0; b < nb; b++, blk += Q8_0_BYTES) {
             const float *xb = x + b * QK;
             __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2))));
-            __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 18))));
+            __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 18))));  // folded loads
             __m512 d = _mm512_set1_ps(_cvtsh_ss(u16_at(blk)));
             acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, q0), _mm512_loadu_ps(xb), acc0);
             acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, q1), _mm512_loadu_ps(xb + 16), acc1);

@@ -112,6 +112,9 @@ public final class GGUFFile: GGUFMetadataReading, @unchecked Sendable {
     /// with all leading dimensions folded into rows.
     public func matrix(_ name: String) throws -> QuantizedMatrix {
         let (info, raw) = try located(name)
+        guard info.rows <= Int(Int32.max), info.cols <= Int(Int32.max) else {
+            throw file.error("tensor '\(name)': [\(info.rows), \(info.cols)] is too large for a matrix")
+        }
         return QuantizedMatrix(name: name, type: info.type, rows: info.rows, cols: info.cols, blocks: UnsafeRawPointer(raw), owner: file)
     }
 
@@ -187,14 +190,18 @@ public final class GGUFFile: GGUFMetadataReading, @unchecked Sendable {
         let nDims = try reader.read(UInt32.self, "dimension count of '\(name)'")
         guard nDims >= 1, nDims <= 4 else { throw file.error("tensor '\(name)': \(nDims) dimensions (1 to 4 allowed)") }
         var dims: [Int] = []
-        var count = 1
         for d in 0..<Int(nDims) {
-            let n = try reader.readCount("dimension \(d) of '\(name)'", limit: Int(Int32.max))
-            let (product, overflow) = count.multipliedReportingOverflow(by: n)
-            guard !overflow, product <= Int(Int64.max) / 64 else { throw file.error("tensor '\(name)': dimensions overflow") }
-            count = product
-            dims.append(n)
+            dims.append(try reader.readCount("dimension \(d) of '\(name)'", limit: Int(Int32.max)))
         }
+        // The product of the non-zero dimensions bounds every partial product (rows, counts), so
+        // checking it once keeps all of them far from overflow.
+        var magnitude = 1
+        for n in dims where n > 0 {
+            let (product, overflow) = magnitude.multipliedReportingOverflow(by: n)
+            guard !overflow, product < 1 << 56 else { throw file.error("tensor '\(name)': dimensions \(dims) are too large") }
+            magnitude = product
+        }
+        let count = dims.contains(0) ? 0 : magnitude
         let type = GGMLType(id: try reader.read(UInt32.self, "type of '\(name)'"))
         let offset = try reader.readCount("offset of '\(name)'", limit: file.byteCount)
         var byteCount: Int?

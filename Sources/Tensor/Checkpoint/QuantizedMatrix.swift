@@ -31,6 +31,21 @@ public final class QuantizedMatrix: @unchecked Sendable {
         self.owner = owner
     }
 
+    /// A matrix over a copy of `bytes`: rows × (cols / block size) blocks of `type`, row after
+    /// row, as in a GGUF file (for weights produced in memory, tests and benchmarks).
+    public convenience init(name: String, type: GGMLType, rows: Int, cols: Int, copying bytes: UnsafeRawBufferPointer) throws {
+        guard type.isDecodable, let blockSize = type.blockSize, let blockBytes = type.blockBytes else {
+            throw TensorError.invalidArgument("'\(name)': type \(type.name) is not supported")
+        }
+        let needed = rows.multipliedReportingOverflow(by: cols / blockSize * blockBytes)
+        guard rows >= 0, cols >= 0, cols % blockSize == 0, rows <= Int(Int32.max), cols <= Int(Int32.max),
+              !needed.overflow, needed.partialValue == bytes.count else {
+            throw TensorError.invalidArgument("'\(name)': \(bytes.count) bytes do not hold [\(rows), \(cols)] of \(type.name)")
+        }
+        let buffer = OwnedBytes(copying: bytes)
+        self.init(name: name, type: type, rows: rows, cols: cols, blocks: UnsafeRawPointer(buffer.base), owner: buffer)
+    }
+
     /// Whether matvec reads the blocks directly (no dequantized copy of any row).
     public var hasDirectKernel: Bool { type == .q8_0 || type == .q4_1 || type == .f32 && isFloatAligned }
 
@@ -159,4 +174,16 @@ public final class QuantizedMatrix: @unchecked Sendable {
         matmul(xc.data, n: n, into: out.data, threads: threads)
         return out
     }
+}
+
+/// Memory owned by a QuantizedMatrix made from bytes (64-byte aligned, like a mapped tensor).
+private final class OwnedBytes {
+    let base: UnsafeMutableRawPointer
+
+    init(copying bytes: UnsafeRawBufferPointer) {
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+        if let src = bytes.baseAddress { base.copyMemory(from: src, byteCount: bytes.count) }
+    }
+
+    deinit { base.deallocate() }
 }

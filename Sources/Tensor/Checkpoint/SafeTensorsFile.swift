@@ -144,7 +144,10 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// it never changes the file), F16/BF16 are converted into a new buffer.
     public func tensor(_ name: String) throws -> Tensor {
         guard let entry = entries[name] else { throw file.error("no tensor named '\(name)'") }
-        let count = Tensor.elementCount(entry.shape)
+        guard entry.dtype == .f32 || entry.dtype == .f16 || entry.dtype == .bf16 else {
+            throw file.error("tensor '\(name)': dtype \(entry.dtype) cannot be read as Float32 (F32, F16, BF16 supported)")
+        }
+        let count = Tensor.elementCount(entry.shape)  // checked against the byte range at open
         guard let raw = file.bytes(at: entry.byteRange.lowerBound, count: entry.byteRange.count) else {
             throw file.error("tensor '\(name)': data out of range")
         }
@@ -164,7 +167,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
             if entry.dtype == .f16 { ck_f16_to_f32(halves, storage.base, count) } else { ck_bf16_to_f32(halves, storage.base, count) }
             return Tensor(storage: storage, shape: entry.shape)
         case .other, .unknown:
-            throw file.error("tensor '\(name)': dtype \(entry.dtype) cannot be read as Float32 (F32, F16, BF16 supported)")
+            throw file.error("tensor '\(name)': dtype \(entry.dtype) is not convertible")
         }
     }
 }
