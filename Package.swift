@@ -44,6 +44,7 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
 
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
@@ -57,5 +58,6 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .executableTarget(name: "bench-tokenizers", dependencies: ["Tokenizers"], path: "bench/tokenizers"),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmbedderTests", dependencies: ["Embedder"], resources: [.copy("Fixtures")]),
     ]
 )

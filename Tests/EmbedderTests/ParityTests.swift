@@ -1,0 +1,39 @@
+import Foundation
+import XCTest
+@testable import Embedder
+
+/// Token ids and embeddings of all-MiniLM-L6-v2 against sentence-transformers' output
+/// (scripts/fixtures/make_embedder_fixtures.py): 56 texts, English, Chinese, code, punctuation,
+/// long and truncated, empty.
+final class ParityTests: XCTestCase {
+    struct Fixture: Decodable {
+        let dimension: Int
+        let max_seq_length: Int
+        let texts: [String]
+        let ids: [[Int]]
+    }
+
+    func testMiniLMMatchesSentenceTransformers() throws {
+        let encoder = try SentenceEncoder.load(directory: try defaultModelDirectory())
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: try fixtureURL("minilm_texts.json")))
+        let raw = try Data(contentsOf: try fixtureURL("minilm_embeddings.bin"))
+        let reference: [Float] = raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertEqual(reference.count, fixture.texts.count * fixture.dimension)
+        XCTAssertEqual(encoder.dimension, fixture.dimension)
+        XCTAssertEqual(encoder.maxTokens, fixture.max_seq_length)
+
+        for (text, ids) in zip(fixture.texts, fixture.ids) {
+            XCTAssertEqual(encoder.tokenize(text), ids, "token ids of \(text.prefix(60).debugDescription)")
+        }
+        let vectors = try encoder.encode(fixture.texts, batchSize: 8)
+        var worst: Float = 1
+        for (i, v) in vectors.enumerated() {
+            let ref = Array(reference[(i * fixture.dimension)..<((i + 1) * fixture.dimension)])
+            let c = cosine(v, ref)
+            worst = min(worst, c)
+            XCTAssertGreaterThanOrEqual(c, 0.9999, "cosine of text \(i) \(fixture.texts[i].prefix(60).debugDescription)")
+            XCTAssertEqual(v.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-4, "norm of text \(i)")
+        }
+        print("parity: \(vectors.count) texts, worst cosine \(worst)")
+    }
+}
