@@ -6,3 +6,40 @@
 
 /// Number of SIMD lanes the dispatcher picked (1 = portable, 8 = AVX2, 16 = AVX-512), for reports.
 int ck_simd_width(void);
+
+// ---- Checkpoint formats: half floats and GGUF (ggml) quantized blocks ----
+// Block layouts (little-endian, `d`/`m` are IEEE half floats):
+//   Q8_0: 32 values in 34 bytes  { f16 d; int8 q[32] }                 x = d*q
+//   Q4_0: 32 values in 18 bytes  { f16 d; u8 q[16] }                   x = d*(nibble-8)
+//   Q4_1: 32 values in 20 bytes  { f16 d; f16 m; u8 q[16] }            x = d*nibble + m
+//   Q4_K: 256 values in 144 bytes { f16 d; f16 dmin; u8 scales[12]; u8 q[128] }
+//   Q6_K: 256 values in 210 bytes { u8 ql[128]; u8 qh[64]; int8 scales[16]; f16 d }
+// Low nibbles of q[j] hold element j, high nibbles element j+16 (j+32 within a K sub-block).
+
+/// IEEE half / bfloat16 bit patterns <-> float, `n` values.
+void ck_f16_to_f32(const uint16_t *src, float *dst, size_t n);
+void ck_bf16_to_f32(const uint16_t *src, float *dst, size_t n);
+/// Round to nearest even; overflow becomes infinity, NaN stays NaN.
+void ck_f32_to_f16(const float *src, uint16_t *dst, size_t n);
+void ck_f32_to_bf16(const float *src, uint16_t *dst, size_t n);
+
+/// Dequantizes `n` values (a multiple of the block size) from consecutive blocks at `src`.
+void ck_dequant_q8_0(const uint8_t *src, float *dst, size_t n);
+void ck_dequant_q4_0(const uint8_t *src, float *dst, size_t n);
+void ck_dequant_q4_1(const uint8_t *src, float *dst, size_t n);
+void ck_dequant_q4_k(const uint8_t *src, float *dst, size_t n);
+void ck_dequant_q6_k(const uint8_t *src, float *dst, size_t n);
+
+/// y[r] = dot(row r of W, x) for r in [r0, r1). W has `cols` columns (a multiple of 32) stored
+/// row after row, each row `cols/32` blocks. Weights are used in place (never fully dequantized);
+/// activations stay Float32. `xsum` (Q4_1 only) holds the sum of x over each 32-value block
+/// (see ck_block_sums32).
+void ck_q8_0_matvec(const uint8_t *w, size_t cols, const float *x, float *y, size_t r0, size_t r1);
+void ck_q4_1_matvec(const uint8_t *w, size_t cols, const float *x, const float *xsum,
+                    float *y, size_t r0, size_t r1);
+/// xsum[b] = x[32b] + ... + x[32b+31] for b < cols/32.
+void ck_block_sums32(const float *x, size_t cols, float *xsum);
+/// Kernel variant the quantized matvecs use: 0 portable, 1 AVX2+FMA, 2 AVX-512.
+int ck_quant_simd_level(void);
+/// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
+int ck_quant_set_simd_level(int level);
