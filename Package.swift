@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["CPoppler"]),
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
-        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers"]),
+        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
         .target(name: "RAG", dependencies: [
             "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
@@ -47,5 +47,7 @@ let package = Package(
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
+        .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
     ]
 )

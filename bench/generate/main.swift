@@ -1,0 +1,2 @@
+// bench-generate: placeholder until the tokenizer is merged.
+print("bench-generate")
