@@ -1,0 +1,81 @@
+import Foundation
+import XCTest
+@testable import Tokenizers
+
+/// SmolLM2's tokenizer built from the GGUF metadata arrays against Hugging Face ids
+/// (scripts/fixtures/make_tokenizer_fixtures.py).
+final class BPEParityTests: XCTestCase {
+    /// Loaded once for all tests of the class (reading 49k tokens and 49k merges takes a moment).
+    private static let loaded = Result { try load() }
+
+    private static func loadFromGGUF() throws -> (BPETokenizer, String?) { try loaded.get() }
+
+    private static func load() throws -> (BPETokenizer, String?) {
+        let url = FixtureSupport.modelsDirectory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("SmolLM2 GGUF not found at \(url.path); run scripts/fetch-models.sh")
+        }
+        let meta = try TestOnlyGGUFMetadata(url: url)
+        let v = meta.values
+        XCTAssertEqual(v["tokenizer.ggml.model"]?.string, "gpt2")
+        let tokenizer = try BPETokenizer(
+            tokens: try XCTUnwrap(v["tokenizer.ggml.tokens"]?.strings),
+            merges: try XCTUnwrap(v["tokenizer.ggml.merges"]?.strings),
+            tokenTypes: v["tokenizer.ggml.token_type"]?.ints,
+            specialTokenIDs: SpecialTokenIDs(bos: v["tokenizer.ggml.bos_token_id"]?.int,
+                                             eos: v["tokenizer.ggml.eos_token_id"]?.int,
+                                             unknown: v["tokenizer.ggml.unknown_token_id"]?.int,
+                                             padding: v["tokenizer.ggml.padding_token_id"]?.int),
+            preTokenizer: try BPEPreTokenizer(ggmlPre: try XCTUnwrap(v["tokenizer.ggml.pre"]?.string)))
+        return (tokenizer, v["tokenizer.chat_template"]?.string)
+    }
+
+    func testIdsMatchHuggingFaceForEveryFixtureText() throws {
+        let (tokenizer, _) = try Self.loadFromGGUF()
+        XCTAssertEqual(tokenizer.vocabSize, 49152)
+        XCTAssertEqual(tokenizer.special, SpecialTokenIDs(bos: 1, eos: 2, unknown: 0, padding: 2))
+        let cases = try FixtureSupport.cases("smollm2_ids")
+        XCTAssertGreaterThanOrEqual(cases.count, 60)
+        for c in cases {
+            let text = try XCTUnwrap(c["text"] as? String)
+            let ids = try XCTUnwrap(c["ids"] as? [Int])
+            XCTAssertEqual(tokenizer.encode(text), ids, "text: \(text.prefix(60))")
+            XCTAssertEqual(tokenizer.encode(text, parseSpecial: false), c["ids_split_special"] as? [Int],
+                           "split special: \(text.prefix(60))")
+            XCTAssertEqual(tokenizer.decode(ids), c["decoded"] as? String, "decode: \(text.prefix(60))")
+            XCTAssertEqual(tokenizer.decode(ids, skipSpecial: true), c["decoded_skip_special"] as? String)
+        }
+    }
+
+    func testChatRenderingsMatchTransformers() throws {
+        let (tokenizer, source) = try Self.loadFromGGUF()
+        let fixture = try FixtureSupport.fixture("smollm2_chat")
+        XCTAssertEqual(source, fixture["chat_template"] as? String)
+        let template = try ChatTemplate(jinjaSource: source)
+        XCTAssertEqual(template, .chatML(defaultSystem: "You are a helpful AI assistant named SmolLM, trained by Hugging Face"))
+        let cases = try XCTUnwrap(fixture["cases"] as? [[String: Any]])
+        XCTAssertFalse(cases.isEmpty)
+        for c in cases {
+            let messages = try XCTUnwrap(c["messages"] as? [[String: String]]).map {
+                ChatMessage(role: $0["role"] ?? "", content: $0["content"] ?? "")
+            }
+            let rendered = template.render(messages, addGenerationPrompt: try XCTUnwrap(c["add_generation_prompt"] as? Bool))
+            XCTAssertEqual(rendered, c["rendered"] as? String)
+            XCTAssertEqual(tokenizer.encode(rendered), c["ids"] as? [Int])
+        }
+    }
+
+    /// The development copy of the tokenizer.json that transformers exports from the GGUF (not
+    /// committed: third-party data) must give the same tokenizer as the GGUF arrays.
+    func testTokenizerJSONExportMatchesGGUFWhenPresent() throws {
+        let url = URL(fileURLWithPath: "/tmp/smollm2_tokenizer.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("no \(url.path)") }
+        let fromJSON = try BPETokenizer(tokenizerJSON: url)
+        let (fromGGUF, _) = try Self.loadFromGGUF()
+        XCTAssertEqual(fromJSON.preTokenizer, .smollm)
+        for c in try FixtureSupport.cases("smollm2_ids") {
+            let text = try XCTUnwrap(c["text"] as? String)
+            XCTAssertEqual(fromJSON.encode(text), fromGGUF.encode(text), "text: \(text.prefix(60))")
+        }
+    }
+}
