@@ -4,6 +4,7 @@
 
 import Foundation
 import Tensor
+import Tokenizers
 
 /// Text of generated ids as soon as whole UTF-8 characters are available.
 protocol TokenStreamDecoding {
@@ -22,6 +23,14 @@ public final class Generator {
     private let endTokens: Set<Int>
     /// Tokens whose keys/values are in the cache, in order (reused when the next prompt shares a prefix).
     private var cachedTokens: [Int] = []
+
+    /// `contextLength` caps the KV cache (default: the model's context length; memory is reserved
+    /// but only touched as positions fill). `threads` splits each matrix-vector product.
+    public convenience init(model: LlamaModel, contextLength: Int? = nil, threads: Int = Threads.count) {
+        let tokenizer = model.tokenizer
+        self.init(model: model, contextLength: contextLength, threads: threads,
+                  decoder: { BPEStreamingDecoder(tokenizer: tokenizer, skipSpecial: true) }, endTokens: model.endOfTurnTokens)
+    }
 
     init(model: LlamaModel, contextLength: Int?, threads: Int,
          decoder: @escaping () -> any TokenStreamDecoding, endTokens: Set<Int>) {

@@ -4,19 +4,35 @@
 
 import Foundation
 import Tensor
+import Tokenizers
 
 public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
-    let weights: LlamaWeights
-    let rope: RopeTable
+    public let tokenizer: BPETokenizer
+    public let chatTemplate: ChatTemplate
+    /// Ids that end a turn (eos, <|im_end|>, ...): generation stops there.
+    public let endOfTurnTokens: Set<Int>
     /// The GGUF file or folder it came from.
     public let url: URL
+    let weights: LlamaWeights
+    let rope: RopeTable
 
-    init(config: LlamaConfig, weights: LlamaWeights, url: URL) {
+    init(config: LlamaConfig, weights: LlamaWeights, tokenizer: ModelTokenizer, url: URL) throws {
+        guard tokenizer.tokenizer.vocabSize <= config.vocabSize else {
+            throw GeneratorError.missingTokenizer("\(url.path): the tokenizer has \(tokenizer.tokenizer.vocabSize) tokens, the model \(config.vocabSize)")
+        }
         self.config = config
         self.weights = weights
+        self.tokenizer = tokenizer.tokenizer
+        chatTemplate = tokenizer.chatTemplate
+        endOfTurnTokens = tokenizer.endOfTurnTokens
         self.url = url
         rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
+    }
+
+    /// Chat messages rendered with the model's template (generation prompt appended) and encoded.
+    public func promptTokens(for messages: [ChatMessage]) -> [Int] {
+        tokenizer.encode(chatTemplate.render(messages, addGenerationPrompt: true), parseSpecial: true, addBOS: tokenizer.addBOS)
     }
 
     /// A GGUF file (general.architecture = llama) or a Hugging Face folder.
@@ -32,8 +48,9 @@ public final class LlamaModel: @unchecked Sendable {
         let file: GGUFFile
         do { file = try GGUFFile(url: url) } catch let error as TensorError { throw GeneratorError.invalidWeights(error.description) }
         let config = try LlamaConfig(gguf: file)
+        let tokenizer = try ModelTokenizer(gguf: file)
         let weights = try LlamaWeights(config: config, source: GGUFWeightSource(file: file), names: .gguf)
-        return LlamaModel(config: config, weights: weights, url: url)
+        return try LlamaModel(config: config, weights: weights, tokenizer: tokenizer, url: url)
     }
 
     static func loadHuggingFace(folder: URL) throws -> LlamaModel {
@@ -49,7 +66,8 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let source = SafeTensorsWeightSource(file: file)
         if !source.hasTensor(LlamaWeightNames.huggingFace.output) { config.tiedEmbeddings = true }
+        let tokenizer = try ModelTokenizer(huggingFaceFolder: folder)
         let weights = try LlamaWeights(config: config, source: source, names: .huggingFace)
-        return LlamaModel(config: config, weights: weights, url: folder)
+        return try LlamaModel(config: config, weights: weights, tokenizer: tokenizer, url: folder)
     }
 }
