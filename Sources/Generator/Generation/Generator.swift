@@ -1,0 +1,153 @@
+// One generation stream over a shared, read-only LlamaModel: prefill the prompt in one batched
+// pass, then decode token by token with the KV cache, sampling, streaming text to a callback.
+// Not thread-safe: use one Generator per concurrent stream (they share the model's weights).
+
+import Foundation
+import Tensor
+import Tokenizers
+
+/// Text of generated ids as soon as whole UTF-8 characters are available.
+protocol TokenStreamDecoding {
+    mutating func push(_ id: Int) -> String
+    mutating func finish() -> String
+}
+
+public final class Generator {
+    public let model: LlamaModel
+    /// Positions this generator's KV cache holds (≤ the model's context length).
+    public let contextLength: Int
+    /// Threads of each matrix-vector product.
+    public let threads: Int
+    private let state: InferenceState
+    private let makeDecoder: () -> any TokenStreamDecoding
+    private let endTokens: Set<Int>
+    /// Tokens whose keys/values are in the cache, in order (reused when the next prompt shares a prefix).
+    private var cachedTokens: [Int] = []
+
+    /// `contextLength` caps the KV cache (default: the model's context length; memory is reserved
+    /// but only touched as positions fill). `threads` splits each matrix-vector product.
+    public convenience init(model: LlamaModel, contextLength: Int? = nil, threads: Int = Threads.count) {
+        let tokenizer = model.tokenizer
+        self.init(model: model, contextLength: contextLength, threads: threads,
+                  decoder: { BPEStreamingDecoder(tokenizer: tokenizer, skipSpecial: true) }, endTokens: model.endOfTurnTokens)
+    }
+
+    init(model: LlamaModel, contextLength: Int?, threads: Int,
+         decoder: @escaping () -> any TokenStreamDecoding, endTokens: Set<Int>) {
+        self.model = model
+        self.contextLength = max(1, min(contextLength ?? model.config.contextLength, model.config.contextLength))
+        self.threads = max(1, threads)
+        state = InferenceState(config: model.config, contextLength: self.contextLength)
+        makeDecoder = decoder
+        self.endTokens = endTokens
+    }
+
+    /// Generates a continuation of `promptTokens`, calling `onText` with each piece of text as soon
+    /// as it is decoded (return false to stop). Throws for bad options, out-of-vocabulary ids or a
+    /// prompt that leaves no room in the context window.
+    public func generate(promptTokens: [Int], options: SamplingOptions,
+                         onText: (String) -> Bool = { _ in true }) throws -> GenerationOutput {
+        try options.validate()
+        guard !promptTokens.isEmpty else { throw GeneratorError.invalidOptions("the prompt has no tokens") }
+        guard promptTokens.count < contextLength else {
+            throw GeneratorError.contextOverflow(promptTokens: promptTokens.count, contextLength: contextLength)
+        }
+        let vocab = model.config.vocabSize
+        if let bad = promptTokens.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw GeneratorError.invalidOptions("prompt token id \(bad) is outside the vocabulary (0 ..< \(vocab))")
+        }
+        var output = GenerationOutput(text: "", tokenIDs: [], finishReason: .maxTokens, promptTokens: promptTokens.count,
+                                      prefillSeconds: 0, decodeSeconds: 0)
+        guard options.maxTokens > 0 else { return output }
+
+        let prefillStart = DispatchTime.now()
+        try prefill(promptTokens)
+        let decodeStart = DispatchTime.now()
+        output.prefillSeconds = seconds(prefillStart, decodeStart)
+
+        var sampler = Sampler(options: options)
+        var decoder = makeDecoder()
+        var filter = StopStringFilter(stop: options.stop)
+        var history = promptTokens
+        var finish: FinishReason = .maxTokens
+        var stillListening = true
+        while true {
+            if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
+            if Task.isCancelled { finish = .cancelled; break }
+            let next = sampler.next(logits: state.logits.pointer, count: vocab, recent: history[...])
+            if endTokens.contains(next) { finish = .endOfTurn; break }
+            output.tokenIDs.append(next)
+            history.append(next)
+            let piece = filter.push(decoder.push(next))
+            if !piece.isEmpty {
+                output.text += piece
+                stillListening = onText(piece)
+            }
+            if filter.stopped { finish = .stopString; break }
+            if !stillListening { finish = .cancelled; break }
+            if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
+            if state.filled >= contextLength { finish = .contextFull; break }
+            try run([next], logits: .last)
+        }
+        if finish != .stopString && finish != .cancelled {  // release what was held back
+            var tail = filter.push(decoder.finish())
+            if filter.stopped { finish = .stopString }
+            tail += filter.finish()
+            if !tail.isEmpty {
+                output.text += tail
+                _ = onText(tail)
+            }
+        }
+        output.finishReason = finish
+        output.decodeSeconds = seconds(decodeStart, DispatchTime.now())
+        return output
+    }
+
+    /// Logits at every position of `tokens` (teacher forcing), [tokens.count][vocab].
+    public func logits(for tokens: [Int]) throws -> [[Float]] {
+        guard !tokens.isEmpty else { return [] }
+        guard tokens.count <= contextLength else {
+            throw GeneratorError.contextOverflow(promptTokens: tokens.count, contextLength: contextLength)
+        }
+        reset()
+        try run(tokens, logits: .all)
+        let vocab = model.config.vocabSize
+        return (0..<tokens.count).map { i in Array(UnsafeBufferPointer(start: state.logits.pointer + i * vocab, count: vocab)) }
+    }
+
+    /// Forgets the cached prompt.
+    public func reset() {
+        state.filled = 0
+        cachedTokens.removeAll()
+    }
+
+    // MARK: - internals
+
+    /// Runs the prompt, reusing the cached keys/values of a shared prefix; leaves the logits of
+    /// its last position in `state.logits`.
+    private func prefill(_ prompt: [Int]) throws {
+        var shared = 0
+        while shared < min(cachedTokens.count, prompt.count - 1), cachedTokens[shared] == prompt[shared] { shared += 1 }
+        state.filled = shared
+        cachedTokens.removeSubrange(shared...)
+        try run(Array(prompt[shared...]), logits: .last)
+    }
+
+    /// Forward pass of `tokens` after the cache; keeps `cachedTokens` in step with the cache.
+    func run(_ tokens: [Int], logits: LogitRows) throws {
+        do {
+            try model.forward(tokens, state: state, logits: logits, threads: threads)
+        } catch {
+            reset()
+            throw error
+        }
+        cachedTokens.append(contentsOf: tokens)
+    }
+
+    /// Logits left by the last forward pass ([vocab] for the last position).
+    var lastLogits: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: state.logits.pointer, count: model.config.vocabSize) }
+}
+
+private func seconds(_ a: DispatchTime, _ b: DispatchTime) -> Double {
+    Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e9
+}

@@ -1,0 +1,11 @@
+// The SwiGLU gate of the Llama MLP: gate ← silu(gate) ⊙ up, silu(x) = x · σ(x).
+// Duplicates Tensor's `silu` + multiply for the allocation-free decode path.
+
+import Foundation
+
+func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count {
+        let g = gate[i]
+        gate[i] = g / (1 + expf(-g)) * up[i]
+    }
+}

@@ -1,0 +1,73 @@
+// A loaded Llama-family decoder: configuration, read-only weights (shared by every Generator),
+// tokenizer and chat template. Loads a GGUF file or a Hugging Face folder (config.json +
+// model.safetensors).
+
+import Foundation
+import Tensor
+import Tokenizers
+
+public final class LlamaModel: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let tokenizer: BPETokenizer
+    public let chatTemplate: ChatTemplate
+    /// Ids that end a turn (eos, <|im_end|>, ...): generation stops there.
+    public let endOfTurnTokens: Set<Int>
+    /// The GGUF file or folder it came from.
+    public let url: URL
+    let weights: LlamaWeights
+    let rope: RopeTable
+
+    init(config: LlamaConfig, weights: LlamaWeights, tokenizer: ModelTokenizer, url: URL) throws {
+        guard tokenizer.tokenizer.vocabSize <= config.vocabSize else {
+            throw GeneratorError.missingTokenizer("\(url.path): the tokenizer has \(tokenizer.tokenizer.vocabSize) tokens, the model \(config.vocabSize)")
+        }
+        self.config = config
+        self.weights = weights
+        self.tokenizer = tokenizer.tokenizer
+        chatTemplate = tokenizer.chatTemplate
+        endOfTurnTokens = tokenizer.endOfTurnTokens
+        self.url = url
+        rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
+    }
+
+    /// Chat messages rendered with the model's template (generation prompt appended) and encoded.
+    public func promptTokens(for messages: [ChatMessage]) -> [Int] {
+        tokenizer.encode(chatTemplate.render(messages, addGenerationPrompt: true), parseSpecial: true, addBOS: tokenizer.addBOS)
+    }
+
+    /// A GGUF file (general.architecture = llama) or a Hugging Face folder.
+    public static func load(from url: URL) throws -> LlamaModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw GeneratorError.invalidWeights("\(url.path): no such file or folder")
+        }
+        return isDirectory.boolValue ? try loadHuggingFace(folder: url) : try loadGGUF(url)
+    }
+
+    static func loadGGUF(_ url: URL) throws -> LlamaModel {
+        let file: GGUFFile
+        do { file = try GGUFFile(url: url) } catch let error as TensorError { throw GeneratorError.invalidWeights(error.description) }
+        let config = try LlamaConfig(gguf: file)
+        let tokenizer = try ModelTokenizer(gguf: file)
+        let weights = try LlamaWeights(config: config, source: GGUFWeightSource(file: file), names: .gguf)
+        return try LlamaModel(config: config, weights: weights, tokenizer: tokenizer, url: url)
+    }
+
+    static func loadHuggingFace(folder: URL) throws -> LlamaModel {
+        let configURL = folder.appendingPathComponent("config.json")
+        let weightsURL = folder.appendingPathComponent("model.safetensors")
+        for needed in [configURL, weightsURL] where !FileManager.default.fileExists(atPath: needed.path) {
+            throw GeneratorError.invalidWeights("\(folder.path): no \(needed.lastPathComponent)")
+        }
+        var config = try LlamaConfig(configJSON: configURL)
+        let file: SafeTensorsFile
+        do { file = try SafeTensorsFile(url: weightsURL) } catch let error as TensorError {
+            throw GeneratorError.invalidWeights(error.description)
+        }
+        let source = SafeTensorsWeightSource(file: file)
+        if !source.hasTensor(LlamaWeightNames.huggingFace.output) { config.tiedEmbeddings = true }
+        let tokenizer = try ModelTokenizer(huggingFaceFolder: folder)
+        let weights = try LlamaWeights(config: config, source: source, names: .huggingFace)
+        return try LlamaModel(config: config, weights: weights, tokenizer: tokenizer, url: folder)
+    }
+}
