@@ -6,7 +6,14 @@ struct RagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rag",
         abstract: "Local retrieval-augmented question answering over a folder of documents.",
+        discussion: """
+            Models live in ~/.cache/rag/models (set RAG_MODELS to move them; scripts/fetch-models.sh fetches the defaults).
+            The knowledge base is one SQLite file, ./rag.db unless --db (or RAG_DB) says otherwise.
+            """,
         version: "0.1.0",
-        subcommands: []
+        subcommands: [
+            IngestCommand.self, SearchCommand.self, AskCommand.self, ChatCommand.self, GenerateCommand.self,
+            StatusCommand.self, DeleteCommand.self, CompactCommand.self, EvalCommand.self,
+        ]
     )
 }

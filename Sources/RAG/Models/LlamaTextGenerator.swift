@@ -1,0 +1,66 @@
+import Foundation
+import Generator
+import Tokenizers
+
+/// The pipeline's view of a Llama-family model. Generation state (the KV cache) lives in a
+/// `Generator`; a few are kept for reuse so that consecutive requests don't reallocate the cache,
+/// and concurrent requests each get their own over the shared weights.
+public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
+    public let model: LlamaModel
+    public let contextLength: Int
+    private var idle: [Generator] = []
+    private let lock = NSLock()
+
+    /// - Parameter contextLength: the most positions a request may use (bounded by the model's own).
+    public init(model: LlamaModel, contextLength: Int = 4096) {
+        self.model = model
+        self.contextLength = max(64, min(contextLength, model.config.contextLength))
+    }
+
+    public var name: String { model.url.lastPathComponent }
+
+    public func countTokens(_ text: String) -> Int { model.tokenizer.countTokens(text) }
+
+    public func renderChat(_ messages: [ChatTurn]) throws -> String {
+        model.chatTemplate.render(messages.map { ChatMessage(role: $0.role, content: $0.content) }, addGenerationPrompt: true)
+    }
+
+    public func generate(prompt: String, options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult {
+        let tokens = model.tokenizer.encode(prompt, parseSpecial: true, addBOS: model.tokenizer.addBOS)
+        let generator = take()
+        defer { give(generator) }
+        let out = try generator.generate(promptTokens: tokens, options: Self.sampling(options), onText: onText)
+        // (the Generator module's FinishReason, named through the value: RAG has its own type of that name)
+        let finishReason: FinishReason
+        switch out.finishReason {
+        case .endOfTurn, .stopString: finishReason = .stop
+        case .maxTokens, .contextFull: finishReason = .length
+        case .cancelled: finishReason = .cancelled
+        }
+        let prefillRate = out.prefillSeconds > 0 ? Double(out.promptTokens) / out.prefillSeconds : 0
+        return CompletionResult(
+            text: out.text, tokenIDs: out.tokenIDs,
+            usage: Usage(promptTokens: out.promptTokens, completionTokens: out.tokenIDs.count),
+            timings: Timings(prefillTokensPerS: prefillRate, decodeTokensPerS: out.decodeTokensPerSecond),
+            finishReason: finishReason)
+    }
+
+    static func sampling(_ o: GenerationOptions) -> SamplingOptions {
+        SamplingOptions(temperature: Float(o.temperature), topK: o.topK, topP: Float(o.topP), minP: Float(o.minP),
+                        repetitionPenalty: Float(o.repeatPenalty), repetitionWindow: o.repeatLastN, seed: o.seed,
+                        maxTokens: o.maxTokens, stop: o.stop)
+    }
+
+    private func take() -> Generator {
+        lock.lock()
+        let g = idle.popLast()
+        lock.unlock()
+        return g ?? Generator(model: model, contextLength: contextLength)
+    }
+
+    private func give(_ g: Generator) {
+        lock.lock()
+        if idle.count < 4 { idle.append(g) }
+        lock.unlock()
+    }
+}

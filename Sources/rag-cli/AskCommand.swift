@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import RAG
+
+struct AskCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ask", abstract: "Answer a question from the knowledge base, citing its sources.")
+
+    @Argument(help: "The question.")
+    var question: String
+
+    @OptionGroup var base: BaseOptions
+    @OptionGroup var generator: GeneratorOptions
+
+    @Option(name: .long, help: "How many passages to retrieve.")
+    var k: Int = 5
+
+    @Option(name: .long, help: "vector, lexical or hybrid.")
+    var mode: RetrievalMode = .hybrid
+
+    @Option(name: .long, help: "Only documents whose path matches this glob.")
+    var filter: String?
+
+    @Flag(name: .long, help: "Print the answer, sources, usage and timings as JSON.")
+    var json = false
+
+    @Flag(name: .long, help: "Print the answer when it is complete instead of streaming it.")
+    var noStream = false
+
+    func validate() throws {
+        guard k > 0, k <= 50 else { throw ValidationError("--k must be between 1 and 50") }
+    }
+
+    struct Output: Encodable {
+        var answer: String
+        var refused: Bool
+        var sources: [Passage]
+        var usage: Usage
+        var timings: Timings
+    }
+
+    func run() async throws {
+        var c = base.configuration
+        generator.apply(to: &c)
+        let pipeline = try RAGPipeline.open(c)
+        let interrupt = Interrupt.install()
+        let streaming = !json && !noStream
+        let request = AnswerRequest(question: question, search: SearchOptions(k: k, mode: mode, pathGlob: filter),
+                                    generation: generator.generation)
+        let result = try await pipeline.answer(request) { piece in
+            if streaming { Console.stream(piece) }
+            return !interrupt.fired
+        }
+        if json {
+            try Console.json(Output(answer: result.answer, refused: result.refused, sources: result.sources,
+                                    usage: result.usage, timings: result.timings))
+            return
+        }
+        if !streaming { Console.out(result.answer, terminator: "") }
+        Console.out(result.finishReason == .cancelled || interrupt.fired ? "\n[stopped]" : "")
+        printSources(result)
+        if interrupt.fired { throw ExitCode(130) }
+    }
+}
+
+/// The cited sources under an answer.
+func printSources(_ result: AnswerResult) {
+    if result.refused { return }
+    if result.sources.isEmpty {
+        Console.out("\n(the answer cites no passage; retrieved: \(result.passages.map(\.label).joined(separator: "; ")))")
+        return
+    }
+    Console.out("\nSources:")
+    for p in result.sources { Console.out("  [\(p.n)] \(p.label)") }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import RAG
+
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Forget documents (by their path in the base).")
+
+    @Argument(help: "Document paths as `rag status`/`rag search` show them (relative to the ingested folder).")
+    var paths: [String]
+
+    @OptionGroup var base: BaseOptions
+
+    func run() async throws {
+        let pipeline = try RAGPipeline.open(base.configuration)
+        let docs = try pipeline.base.documents()
+        var missing: [String] = []
+        for path in paths {
+            let matches = docs.filter { $0.path == path }
+            if matches.isEmpty { missing.append(path); continue }
+            for d in matches { try pipeline.base.removeDocument(id: d.id) }
+            Console.out("deleted \(path)")
+        }
+        if !missing.isEmpty { throw RAGError.invalidInput("not in the knowledge base: \(missing.joined(separator: ", "))") }
+    }
+}
+
+struct CompactCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compact", abstract: "Reclaim the space freed by deletes.")
+
+    @OptionGroup var base: BaseOptions
+
+    func run() async throws {
+        let pipeline = try RAGPipeline.open(base.configuration)
+        let before = try await pipeline.stats().fileBytes
+        try pipeline.base.compact()
+        let after = try await pipeline.stats().fileBytes
+        Console.out("compacted \(base.db): \(ByteCountFormatter.string(fromByteCount: before, countStyle: .file)) → "
+                    + ByteCountFormatter.string(fromByteCount: after, countStyle: .file))
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import RAG
+
+/// Options every command that opens a knowledge base shares.
+struct BaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The knowledge base file.")
+    var db: String = ProcessInfo.processInfo.environment["RAG_DB"] ?? "rag.db"
+
+    @Option(name: .long, help: "Embedder folder (Hugging Face layout; default: all-MiniLM-L6-v2 in the models folder).")
+    var embedder: String?
+
+    var configuration: RAGPipeline.Configuration {
+        var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db))
+        c.embedderPath = embedder ?? ProcessInfo.processInfo.environment["RAG_EMBEDDER"]
+        return c
+    }
+}
+
+/// Options of commands that generate text.
+struct GeneratorOptions: ParsableArguments {
+    @Option(name: .long, help: "Generator: a GGUF file or Hugging Face folder (default: SmolLM2-135M-Instruct Q4_1).")
+    var model: String?
+
+    @Option(name: .long, help: "Prompt template file ([system] and [user] sections with {{passages}} and {{question}}).")
+    var template: String?
+
+    @Option(name: .long, help: "Most tokens to generate.")
+    var maxTokens: Int = 256
+
+    @Option(name: .long, help: "Sampling temperature (0 = greedy).")
+    var temperature: Double = 0
+
+    @Option(name: .long, help: "Top-k sampling (0 = off).")
+    var topK: Int = 40
+
+    @Option(name: .long, help: "Top-p (nucleus) sampling.")
+    var topP: Double = 0.95
+
+    @Option(name: .long, help: "Min-p sampling.")
+    var minP: Double = 0.05
+
+    @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off).")
+    var repeatPenalty: Double = 1.1
+
+    @Option(name: .long, help: "Random seed.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Stop when this text is generated (repeatable).")
+    var stop: [String] = []
+
+    func validate() throws {
+        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
+        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+    }
+
+    var generation: GenerationOptions {
+        GenerationOptions(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, minP: minP,
+                          repeatPenalty: repeatPenalty, seed: seed, stop: stop)
+    }
+
+    func apply(to c: inout RAGPipeline.Configuration) {
+        c.generatorPath = model ?? ProcessInfo.processInfo.environment["RAG_MODEL"]
+        c.templatePath = template
+    }
+}
+
+extension RetrievalMode: ExpressibleByArgument {}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import RAG
+
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "search", abstract: "Find the passages that match a question.")
+
+    @Argument(help: "The question or search terms.")
+    var query: String
+
+    @OptionGroup var base: BaseOptions
+
+    @Option(name: .long, help: "How many hits.")
+    var k: Int = 10
+
+    @Option(name: .long, help: "vector, lexical or hybrid.")
+    var mode: RetrievalMode = .hybrid
+
+    @Option(name: .long, help: "Only documents whose path matches this glob.")
+    var filter: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard k > 0, k <= 1000 else { throw ValidationError("--k must be between 1 and 1000") }
+    }
+
+    struct Output: Encodable { var hits: [SearchHit] }
+
+    func run() async throws {
+        let pipeline = try RAGPipeline.open(base.configuration)
+        let hits = try await pipeline.search(query, options: SearchOptions(k: k, mode: mode, pathGlob: filter))
+        if json { try Console.json(Output(hits: hits)); return }
+        if hits.isEmpty { Console.out("no matches"); return }
+        for (i, h) in hits.enumerated() {
+            var where_ = h.file
+            if let p = h.page { where_ += ", page \(p)" }
+            if let s = h.section { where_ += ", \(s)" }
+            Console.out("\(i + 1). \(where_)  (score \(String(format: "%.4f", h.score)))")
+            let text = h.text.replacingOccurrences(of: "\n", with: " ")
+            Console.out("   " + (text.count > 300 ? String(text.prefix(300)) + "…" : text))
+        }
+    }
+}

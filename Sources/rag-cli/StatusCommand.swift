@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import RAG
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "What the knowledge base holds.")
+
+    @OptionGroup var base: BaseOptions
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        guard FileManager.default.fileExists(atPath: base.db) else {
+            throw RAGError.invalidInput("\(base.db): no knowledge base here yet (create one with: rag ingest FOLDER --db \(base.db))")
+        }
+        let pipeline = try RAGPipeline.open(base.configuration)
+        let s = try await pipeline.stats()
+        let p = pipeline.base.index.parameters
+        if json { try Console.json(s); return }
+        Console.out("""
+            knowledge base: \(base.db) (\(ByteCountFormatter.string(fromByteCount: s.fileBytes, countStyle: .file)))
+            documents:      \(s.documents)
+            chunks:         \(s.chunks)
+            vectors:        \(s.vectors)
+            embedder:       \(s.embedder) (\(s.dimension) dimensions)
+            index:          HNSW, \(pipeline.base.index.metric.rawValue), M \(p.M), efConstruction \(p.efConstruction), efSearch \(p.efSearch)
+            folder:         \((try? pipeline.base.setting("root")) ?? nil ?? "-")
+            """)
+    }
+}
