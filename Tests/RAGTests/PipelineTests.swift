@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+@testable import RAG
+
+/// The pipeline on real files, a real SQLite base and the real embedder.
+final class PipelineTests: XCTestCase {
+    func testResyncAddsChangesRemovesExactlyWhatChanged() throws {
+        let docs = try TempFolder(), store = try TempFolder()
+        try docs.write("a.md", "# Alpha\n\nAardvarks dig burrows at night.")
+        try docs.write("b.md", "# Bravo\n\nBeavers build dams across rivers.")
+        try docs.write("sub/c.txt", "Cormorants dive for fish along the coast.")
+        try docs.write("notes.jsonl", "{\"not\": \"a document\"}")
+        let p = try TestModels.pipeline(in: store.url)
+
+        var r = try p.ingest(folder: docs.url, progress: { _ in })
+        XCTAssertEqual([r.added, r.changed, r.removed, r.unchanged], [3, 0, 0, 0])
+        XCTAssertEqual(r.skipped.values.reduce(0, +), 1)
+
+        r = try p.ingest(folder: docs.url, progress: { _ in })
+        XCTAssertEqual([r.added, r.changed, r.removed, r.unchanged], [0, 0, 0, 3], "nothing changed")
+
+        try docs.write("a.md", "# Alpha\n\nAntelopes run across the savanna.")   // changed
+        try FileManager.default.removeItem(at: docs.url.appendingPathComponent("b.md"))  // removed
+        try docs.write("d.md", "# Delta\n\nDolphins sleep with half of their brain.")  // added
+        let c = docs.url.appendingPathComponent("sub/c.txt")                    // touched, same content
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: c.path)
+
+        r = try p.ingest(folder: docs.url, progress: { _ in })
+        XCTAssertEqual([r.added, r.changed, r.removed, r.unchanged], [1, 1, 1, 1])
+        XCTAssertEqual(try p.base.verifyIntegrity(), [])
+        XCTAssertEqual(try p.base.documents().map(\.path).sorted(), ["a.md", "d.md", "sub/c.txt"])
+
+        let old = try p.retrieve("Aardvarks dig burrows", options: SearchOptions(k: 10, mode: .lexical))
+        XCTAssertTrue(old.isEmpty, "the old text of a.md is gone")
+        let new = try p.retrieve("animals that run on the savanna", options: SearchOptions(k: 1, mode: .vector))
+        XCTAssertEqual(new.first?.chunk.path, "a.md")
+    }
+
+    func testBadFilesAreReportedAndTheRestIsIngested() throws {
+        let docs = try TempFolder(), store = try TempFolder()
+        try docs.write("good.md", "# Good\n\nThis file is fine and talks about vector indexes.")
+        try docs.writeData("binary.txt", Data([0x00, 0x01, 0x02, 0xFF, 0x00]))
+        try docs.write("empty.md", "")
+        try docs.writeData("broken.pdf", Data("%PDF-1.4\n1 0 obj\n<< /Type /Catalog".utf8))
+        try docs.writeData("latin1.txt", Data([0x63, 0x61, 0x66, 0xE9, 0x20, 0x6E, 0x6F, 0x69, 0x72]))
+        let p = try TestModels.pipeline(in: store.url)
+        let r = try p.ingest(folder: docs.url, progress: { _ in })
+        XCTAssertEqual(r.added, 1)
+        XCTAssertEqual(Set(r.failed.map(\.path)), ["binary.txt", "empty.md", "broken.pdf", "latin1.txt"])
+        XCTAssertTrue(r.failed.allSatisfy { !$0.reason.isEmpty })
+        XCTAssertEqual(try p.base.documents().map(\.path), ["good.md"])
+    }
+
+    func testFilteredSearchReturnsKFromTheMatchingDocuments() async throws {
+        let docs = try TempFolder(), store = try TempFolder()
+        for i in 0..<12 {
+            try docs.write("guides/g\(i).md", "# Guide \(i)\n\nGuide number \(i) explains retrieval step \(i) in detail.")
+            try docs.write("other/o\(i).md", "# Other \(i)\n\nRetrieval notes \(i) about ranking and recall.")
+        }
+        let p = try TestModels.pipeline(in: store.url)
+        _ = try p.ingest(folder: docs.url, progress: { _ in })
+        for mode in RetrievalMode.allCases {
+            let hits = try await p.search("retrieval", options: SearchOptions(k: 5, mode: mode, pathGlob: "guides/**"))
+            XCTAssertEqual(hits.count, 5, "\(mode)")
+            XCTAssertTrue(hits.allSatisfy { $0.file.hasPrefix("guides/") }, "\(mode)")
+        }
+    }
+
+    func testUploadIsSanitisedAndIngested() async throws {
+        let store = try TempFolder()
+        let p = try TestModels.pipeline(in: store.url)
+        let info = try await p.addDocument(fileName: "../../etc/evil notes.md", data: Data("# Notes\n\nUploaded text about BM25.".utf8))
+        XCTAssertEqual(info.path, "evil notes.md")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: p.uploadsFolder.appendingPathComponent("evil notes.md").path))
+        XCTAssertThrowsError(try UploadName.sanitize("../.."))
+        let hits = try await p.search("BM25", options: SearchOptions(k: 3, mode: .lexical))
+        XCTAssertEqual(hits.first?.file, "evil notes.md")
+        let deleted = try await p.deleteDocument(id: info.id)
+        XCTAssertTrue(deleted)
+        let documents = try await p.stats().documents
+        XCTAssertEqual(documents, 0)
+    }
+}
