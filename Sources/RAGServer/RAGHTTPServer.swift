@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import RAG
 import ServiceLifecycle
+import UnixSignals
 
 /// The HTTP service over any `RAGService`. It listens at once and serves /health (503 "loading")
 /// while `loadService` opens the models; then every route goes live.

@@ -29,10 +29,10 @@ struct ScriptedServerCommand: AsyncParsableCommand {
         var script = ScriptedService.Script()
         script.tokenDelay = .milliseconds(tokenDelayMs)
         script.answerWords = answerWords
-        let loadDelay = loadDelayMs
+        let loadDelay = loadDelayMs, fixedScript = script
         let server = RAGHTTPServer(config: config, logger: Logger(label: "rag-server-scripted")) {
             try await Task.sleep(for: .milliseconds(loadDelay))
-            let service = ScriptedService(script: script)
+            let service = ScriptedService(script: fixedScript)
             await service.seed()
             return service
         }

@@ -40,7 +40,7 @@ struct OpenAIController {
 
         let slot = try await state.gate.acquire(ticket)
         let includeUsage = body.streamOptions?.includeUsage == true
-        func chunk(_ delta: ChatCompletionChunk.Delta, finish: String? = nil) -> ChatCompletionChunk {
+        @Sendable func chunk(_ delta: ChatCompletionChunk.Delta, finish: String? = nil) -> ChatCompletionChunk {
             ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: delta, finishReason: finish)])
         }
         let format = EventStream<AnswerResult>.Format(
@@ -127,7 +127,7 @@ struct OpenAIController {
         guard prompts.count == 1 else { throw invalidField("prompt", "streaming takes a single prompt") }
         let slot = try await state.gate.acquire(ticket)
         let includeUsage = body.streamOptions?.includeUsage == true
-        func chunk(_ text: String, finish: String? = nil) -> TextCompletion {
+        @Sendable func chunk(_ text: String, finish: String? = nil) -> TextCompletion {
             TextCompletion(id: id, created: created, model: model, choices: [.init(text: text, index: 0, finishReason: finish)])
         }
         let format = EventStream<CompletionResult>.Format(

@@ -18,18 +18,25 @@ public struct GenerationGate: Sendable {
     public final class Ticket: Sendable {
         public let flag = CancelFlag()
         let timer: Task<Void, Never>
+        let channel: any Channel
+        let watcher: DisconnectWatcher
 
         init(channel: any Channel, timeout: Double) {
             let flag = self.flag
-            channel.closeFuture.whenComplete { [weak flag] _ in flag?.set(.disconnected) }
+            self.channel = channel
+            watcher = DisconnectWatcher(flag: flag)
+            channel.pipeline.addHandler(watcher, position: .first).whenFailure { [weak flag] _ in flag?.set(.disconnected) }
             timer = Task { [weak flag] in
                 try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
                 if !Task.isCancelled { flag?.set(.timeout) }
             }
         }
 
-        public func finish() { timer.cancel() }
-        deinit { timer.cancel() }
+        public func finish() {
+            timer.cancel()
+            channel.pipeline.removeHandler(watcher, promise: nil)
+        }
+        deinit { finish() }
     }
 
     public func ticket(for channel: any Channel) -> Ticket { Ticket(channel: channel, timeout: timeout) }

@@ -26,17 +26,11 @@ struct Multipart {
     /// The boundary from `multipart/form-data; boundary=...` (quoted or not).
     static func boundary(contentType: String?) throws -> String {
         guard let contentType else { throw ParseError.notMultipart }
-        let fields = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard fields.first?.lowercased() == "multipart/form-data" else { throw ParseError.notMultipart }
-        for field in fields.dropFirst() {
-            guard let eq = field.firstIndex(of: "=") else { continue }
-            guard field[..<eq].trimmingCharacters(in: .whitespaces).lowercased() == "boundary" else { continue }
-            var value = field[field.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            guard (1...70).contains(value.utf8.count) else { throw ParseError.malformed("boundary must be 1 to 70 characters") }
-            return value
-        }
-        throw ParseError.missingBoundary
+        let type = contentType.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "multipart/form-data" else { throw ParseError.notMultipart }
+        guard let value = parameters(contentType)["boundary"] else { throw ParseError.missingBoundary }
+        guard (1...70).contains(value.utf8.count) else { throw ParseError.malformed("boundary must be 1 to 70 characters") }
+        return value
     }
 
     static func parse(_ body: [UInt8], boundary: String) throws -> [Part] {
@@ -90,7 +84,8 @@ struct Multipart {
         return part
     }
 
-    /// `form-data; name="file"; filename="a b.txt"` → ["name": "file", "filename": "a b.txt"],
+    /// `form-data; name="file"; filename="a b.txt"` → ["name": "file", "filename": "a b.txt"]
+    /// (also `multipart/form-data; boundary="x;y"`),
     /// honouring quotes (with backslash escapes) so a `;` inside a name does not split it.
     static func parameters(_ value: String) -> [String: String] {
         var result: [String: String] = [:]
@@ -108,7 +103,10 @@ struct Multipart {
                 chars = chars.dropFirst()
                 while let c = chars.first, c != "\"" {
                     chars = chars.dropFirst()
-                    if c == "\\", let escaped = chars.first { val.append(escaped); chars = chars.dropFirst() } else { val.append(c) }
+                    // Only \" and \\ are escapes; a lone backslash stays (so "a\b" keeps it and is refused later).
+                    if c == "\\", let escaped = chars.first, escaped == "\"" || escaped == "\\" {
+                        val.append(escaped); chars = chars.dropFirst()
+                    } else { val.append(c) }
                 }
                 chars = chars.dropFirst()
             } else {

@@ -12,8 +12,10 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = Self.apiError(for: error, context: context)
-            if apiError.status.code >= 500 {
+            if apiError.status == .internalServerError {
                 context.logger.error("request failed", metadata: ["error": "\(error)"])
+            } else {
+                context.logger.debug("request refused", metadata: ["status": "\(apiError.status.code)", "code": "\(apiError.code ?? "")"])
             }
             return try apiError.response(from: request, context: context)
         }

@@ -18,7 +18,7 @@ final class ServerHarness: @unchecked Sendable {
                       waitUntilReady: Bool = true) async throws -> ServerHarness {
         var config = ServerConfig()
         config.port = 0
-        config.logLevel = "warning"
+        config.logLevel = "error"
         configure(&config)
         var logger = Logger(label: "server-tests")
         logger.logLevel = Logger.Level(rawValue: config.logLevel) ?? .warning
