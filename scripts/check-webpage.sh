@@ -21,6 +21,6 @@ fi
 curl -sf -o /dev/null "$url" || { echo "nothing answers at $url: start rag-server first" >&2; exit 1; }
 # --virtual-time-budget lets the page's fetches (health, document list) finish before the shot.
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,800 \
-    --virtual-time-budget=4000 --screenshot="$out" "$url" 2>/dev/null
+    --virtual-time-budget=${RAG_SHOT_BUDGET_MS:-8000} --screenshot="$out" "$url" 2>/dev/null
 [ -s "$out" ] || { echo "no screenshot written" >&2; exit 1; }
 echo "wrote $out"

@@ -85,7 +85,8 @@ struct ServiceLoaderService: Service {
     func run() async throws {
         let start = Date()
         do {
-            let service = try await load()
+            // A shutdown during loading cancels the load (a loader should honour cancellation).
+            let service = try await cancelWhenGracefulShutdown { try await load() }
             await state.provider.set(service)
             logger.notice("service ready in \(String(format: "%.1f", Date().timeIntervalSince(start))) s: \(service.models.generator), \(service.models.embedder)")
         } catch {

@@ -57,7 +57,8 @@ public actor JobStore {
     public func job(_ id: String) -> Job? { jobs[id] }
 
     private func update(_ id: String, _ p: IngestProgress) {
-        guard jobs[id]?.status == .running else { return }
+        // Progress arrives through unordered tasks: keep only news.
+        guard jobs[id]?.status == .running, p.filesDone >= (jobs[id]?.progress?.filesDone ?? 0) else { return }
         jobs[id]?.progress = .init(filesDone: p.filesDone, filesTotal: p.filesTotal, chunksAdded: p.chunksAdded,
                                    bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, currentFile: p.currentFile)
     }

@@ -15,7 +15,7 @@ enum WebPage {
   header { display:flex; align-items:center; gap:16px; padding:12px 24px; background:#fff; border-bottom:1px solid var(--line); }
   header h1 { font-size:18px; margin:0; }
   header .status { color:var(--muted); font-size:13px; }
-  header input { margin-left:auto; width:220px; }
+  header input[type=password] { margin-left:auto; width:260px; flex:0 0 260px; }
   main { display:grid; grid-template-columns: minmax(0,2fr) minmax(0,1fr); gap:24px; padding:24px; max-width:1200px; margin:0 auto; }
   section { background:#fff; border:1px solid var(--line); border-radius:10px; padding:16px 20px; }
   h2 { font-size:15px; margin:0 0 12px; }
@@ -110,6 +110,8 @@ function renderSources(list) {
     li.querySelector("a").addEventListener("click", () => li.classList.toggle("open"));
     $("sources").appendChild(li);
   }
+  const firstSource = $("sources").firstChild;
+  if (firstSource) firstSource.classList.add("open");   // show the first cited passage
 }
 $("answer").addEventListener("click", (e) => {
   const n = e.target.dataset && e.target.dataset.n;
@@ -203,6 +205,9 @@ $("upload").addEventListener("submit", async (e) => {
   else $("uploadStatus").textContent = "upload failed: " + await errorText(r);
 });
 checkHealth(); loadDocs();
+// "/?q=question" asks at once: a link to an answer.
+const initial = new URLSearchParams(location.search).get("q");
+if (initial) { $("question").value = initial; ask(); }
 </script>
 </body>
 </html>
