@@ -1,4 +1,5 @@
 import XCTest
+import RAG
 @testable import RAGServer
 
 final class MetricsTests: XCTestCase {
@@ -7,7 +8,7 @@ final class MetricsTests: XCTestCase {
         m.recordRequest(route: "/v1/retrieve", method: "POST", status: 200, seconds: 0.02)
         m.recordRequest(route: "/v1/retrieve", method: "POST", status: 200, seconds: 3)
         m.recordRequest(route: "/v1/\"odd\"", method: "GET", status: 404, seconds: 0.001)
-        m.recordGeneration(promptTokens: 10, completionTokens: 4)
+        m.recordGeneration(Usage(promptTokens: 10, completionTokens: 4))
         var g = Metrics.Gauges()
         g.queueDepth = 2; g.documents = 7; g.chunks = 70; g.ready = true
         let text = m.exposition(g)

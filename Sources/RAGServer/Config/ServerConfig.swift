@@ -65,23 +65,13 @@ public struct ServerConfig: Sendable, Equatable {
     }
 
     mutating func apply(_ l: Layer) {
-        if let v = l.db { db = v }
-        if let v = l.model { model = v }
-        if let v = l.embedder { embedder = v }
-        if let v = l.adapter { adapter = v }
-        if let v = l.folder { folder = v }
-        if let v = l.host { host = v }
-        if let v = l.port { port = v }
-        if let v = l.apiKey { apiKey = v.isEmpty ? nil : v }
-        if let v = l.allowInsecure { allowInsecure = v }
-        if let v = l.parallel { parallel = v }
-        if let v = l.queue { queue = v }
-        if let v = l.maxBodyBytes { maxBodyBytes = v }
-        if let v = l.maxUploadBytes { maxUploadBytes = v }
-        if let v = l.maxTokens { maxTokens = v }
-        if let v = l.maxMessages { maxMessages = v }
-        if let v = l.requestTimeout { requestTimeout = v }
-        if let v = l.logLevel { logLevel = v }
+        db = l.db ?? db; model = l.model ?? model; embedder = l.embedder ?? embedder
+        adapter = l.adapter ?? adapter; folder = l.folder ?? folder; host = l.host ?? host; port = l.port ?? port
+        if let key = l.apiKey { apiKey = key.isEmpty ? nil : key }
+        allowInsecure = l.allowInsecure ?? allowInsecure; parallel = l.parallel ?? parallel; queue = l.queue ?? queue
+        maxBodyBytes = l.maxBodyBytes ?? maxBodyBytes; maxUploadBytes = l.maxUploadBytes ?? maxUploadBytes
+        maxTokens = l.maxTokens ?? maxTokens; maxMessages = l.maxMessages ?? maxMessages
+        requestTimeout = l.requestTimeout ?? requestTimeout; logLevel = l.logLevel ?? logLevel
     }
 
     public func validate() throws {

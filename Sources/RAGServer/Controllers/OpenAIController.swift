@@ -31,7 +31,7 @@ struct OpenAIController {
             let result = try await state.gate.run(ticket) { flag in
                 try await service.answer(answerRequest) { _ in !flag.isSet }
             }
-            metrics.recordGeneration(promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens)
+            metrics.recordGeneration(result.usage)
             return JSONCoding.response(ChatCompletion(
                 id: id, created: created, model: model,
                 choices: [.init(message: .init(content: result.answer), finishReason: result.finishReason.openAI)],
@@ -41,23 +41,19 @@ struct OpenAIController {
         let slot = try await state.gate.acquire(ticket)
         let includeUsage = body.streamOptions?.includeUsage == true
         @Sendable func chunk(_ delta: ChatCompletionChunk.Delta, finish: String? = nil) -> ChatCompletionChunk {
-            ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: delta, finishReason: finish)])
+            ChatCompletionChunk(id: id, created: created, model: model, choices: [.init(delta: delta, finishReason: Explicit(finish))])
         }
         let format = EventStream<AnswerResult>.Format(
             opening: { [JSONCoding.encode(chunk(.init(role: "assistant", content: "")))] },
             token: { JSONCoding.encode(chunk(.init(content: $0))) },
             closing: { result in
-                metrics.recordGeneration(promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens)
+                metrics.recordGeneration(result.usage)
                 var last = chunk(.init(), finish: result.finishReason.openAI)
                 last.sources = result.sources
                 last.timings = result.timings
-                var payloads = [JSONCoding.encode(last)]
-                if includeUsage {
-                    var usage = ChatCompletionChunk(id: id, created: created, model: model, choices: [])
-                    usage.usage = UsageBody(result.usage)
-                    payloads.append(JSONCoding.encode(usage))
-                }
-                return payloads
+                var usage = ChatCompletionChunk(id: id, created: created, model: model, choices: [])
+                usage.usage = UsageBody(result.usage)
+                return Self.closingEvents(last, usage: includeUsage ? usage : nil)
             },
             failure: { JSONCoding.encode($0.body) })
         return EventStream(ticket: ticket, slot: slot, format: format,
@@ -118,8 +114,8 @@ struct OpenAIController {
             let usage = results.reduce(Usage(promptTokens: 0, completionTokens: 0)) {
                 Usage(promptTokens: $0.promptTokens + $1.usage.promptTokens, completionTokens: $0.completionTokens + $1.usage.completionTokens)
             }
-            metrics.recordGeneration(promptTokens: usage.promptTokens, completionTokens: usage.completionTokens)
-            let choices = results.enumerated().map { TextCompletion.Choice(text: $1.text, index: $0, finishReason: $1.finishReason.openAI) }
+            metrics.recordGeneration(usage)
+            let choices = results.enumerated().map { TextCompletion.Choice(text: $1.text, index: $0, finishReason: Explicit($1.finishReason.openAI)) }
             return JSONCoding.response(TextCompletion(id: id, created: created, model: model, choices: choices,
                                                       usage: UsageBody(usage), timings: results.last?.timings))
         }
@@ -128,28 +124,29 @@ struct OpenAIController {
         let slot = try await state.gate.acquire(ticket)
         let includeUsage = body.streamOptions?.includeUsage == true
         @Sendable func chunk(_ text: String, finish: String? = nil) -> TextCompletion {
-            TextCompletion(id: id, created: created, model: model, choices: [.init(text: text, index: 0, finishReason: finish)])
+            TextCompletion(id: id, created: created, model: model, choices: [.init(text: text, index: 0, finishReason: Explicit(finish))])
         }
         let format = EventStream<CompletionResult>.Format(
             opening: { [] },
             token: { JSONCoding.encode(chunk($0)) },
             closing: { result in
-                metrics.recordGeneration(promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens)
+                metrics.recordGeneration(result.usage)
                 var last = chunk("", finish: result.finishReason.openAI)
                 last.timings = result.timings
-                var payloads = [JSONCoding.encode(last)]
-                if includeUsage {
-                    var usage = TextCompletion(id: id, created: created, model: model, choices: [])
-                    usage.usage = UsageBody(result.usage)
-                    payloads.append(JSONCoding.encode(usage))
-                }
-                return payloads
+                var usage = TextCompletion(id: id, created: created, model: model, choices: [])
+                usage.usage = UsageBody(result.usage)
+                return Self.closingEvents(last, usage: includeUsage ? usage : nil)
             },
             failure: { JSONCoding.encode($0.body) })
         let prompt = prompts[0]
         return EventStream(ticket: ticket, slot: slot, format: format,
                            onFirstToken: { metrics.recordTimeToFirstToken(Date().timeIntervalSince(start)) },
                            produce: { onToken in try await service.complete(prompt: prompt, options: options, onToken: onToken) }).response()
+    }
+
+    /// The finishing chunk, then (when the client asked for it) the chunk with usage and no choices.
+    static func closingEvents<Chunk: Encodable>(_ last: Chunk, usage: Chunk?) -> [Data] {
+        [JSONCoding.encode(last)] + (usage.map { [JSONCoding.encode($0)] } ?? [])
     }
 
     // MARK: embeddings

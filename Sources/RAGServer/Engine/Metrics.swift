@@ -1,4 +1,5 @@
 import Foundation
+import RAG
 
 /// Counters and histograms kept in memory and written in Prometheus' text exposition format
 /// (version 0.0.4): `# HELP`, `# TYPE`, then one `name{labels} value` line per series.
@@ -36,8 +37,8 @@ public final class Metrics: @unchecked Sendable {
         }
     }
 
-    public func recordGeneration(promptTokens p: Int, completionTokens c: Int) {
-        lock.withLock { promptTokens += p; generatedTokens += c }
+    public func recordGeneration(_ usage: Usage) {
+        lock.withLock { promptTokens += usage.promptTokens; generatedTokens += usage.completionTokens }
     }
 
     public func recordTimeToFirstToken(_ seconds: Double) {
@@ -82,21 +83,18 @@ public final class Metrics: @unchecked Sendable {
             header("rag_prompt_tokens_total", "counter", "Prompt tokens processed by generation.")
             out += "rag_prompt_tokens_total \(promptTokens)\n"
         }
-        header("rag_generation_queue_depth", "gauge", "Generation requests waiting for a slot.")
-        out += "rag_generation_queue_depth \(g.queueDepth)\n"
-        header("rag_generation_active", "gauge", "Generations running now.")
-        out += "rag_generation_active \(g.activeGenerations)\n"
-        header("rag_generation_slots", "gauge", "Generations allowed to run at once.")
-        out += "rag_generation_slots \(g.slots)\n"
-        header("rag_service_ready", "gauge", "1 once the models have loaded.")
-        out += "rag_service_ready \(g.ready ? 1 : 0)\n"
-        if let d = g.documents {
-            header("rag_documents", "gauge", "Documents in the knowledge base.")
-            out += "rag_documents \(d)\n"
-        }
-        if let c = g.chunks {
-            header("rag_chunks", "gauge", "Chunks in the knowledge base.")
-            out += "rag_chunks \(c)\n"
+        let gauges: [(String, String, Int?)] = [
+            ("rag_generation_queue_depth", "Generation requests waiting for a slot.", g.queueDepth),
+            ("rag_generation_active", "Generations running now.", g.activeGenerations),
+            ("rag_generation_slots", "Generations allowed to run at once.", g.slots),
+            ("rag_service_ready", "1 once the models have loaded.", g.ready ? 1 : 0),
+            ("rag_documents", "Documents in the knowledge base.", g.documents),
+            ("rag_chunks", "Chunks in the knowledge base.", g.chunks),
+        ]
+        for (name, help, value) in gauges {
+            guard let value else { continue }
+            header(name, "gauge", help)
+            out += "\(name) \(value)\n"
         }
         return out
     }

@@ -6,11 +6,6 @@ struct ChatCompletionRequest: Decodable, Sendable {
         var role: String
         var content: ContentField?
     }
-    struct StreamOptions: Decodable, Sendable {
-        var includeUsage: Bool?
-        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
-    }
-
     var model: String?
     var messages: [Message]
     var stream: Bool?
@@ -51,14 +46,9 @@ struct ChatCompletion: Encodable, Sendable {
     struct Choice: Encodable, Sendable {
         var index = 0
         var message: AssistantMessage
+        var logprobs = Explicit<String>(nil)
         var finishReason: String
-        var logprobs: String? = nil
         enum CodingKeys: String, CodingKey { case index, message, logprobs, finishReason = "finish_reason" }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index); try c.encode(message, forKey: .message)
-            try c.encodeNil(forKey: .logprobs); try c.encode(finishReason, forKey: .finishReason)
-        }
     }
     struct AssistantMessage: Encodable, Sendable { var role = "assistant"; var content: String }
 
@@ -82,13 +72,9 @@ struct ChatCompletionChunk: Encodable, Sendable {
     struct Choice: Encodable, Sendable {
         var index = 0
         var delta: Delta
-        var finishReason: String?
+        var logprobs = Explicit<String>(nil)
+        var finishReason: Explicit<String>
         enum CodingKeys: String, CodingKey { case index, delta, logprobs, finishReason = "finish_reason" }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(index, forKey: .index); try c.encode(delta, forKey: .delta)
-            try c.encodeNil(forKey: .logprobs); try c.encode(finishReason, forKey: .finishReason)
-        }
     }
     var id: String
     var object = "chat.completion.chunk"

@@ -2,10 +2,6 @@ import Foundation
 import RAG
 
 struct CompletionRequest: Decodable, Sendable {
-    struct StreamOptions: Decodable, Sendable {
-        var includeUsage: Bool?
-        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
-    }
     var model: String?
     var prompt: PromptField
     var stream: Bool?
@@ -31,13 +27,9 @@ struct TextCompletion: Encodable, Sendable {
     struct Choice: Encodable, Sendable {
         var text: String
         var index: Int
-        var finishReason: String?
+        var logprobs = Explicit<String>(nil)
+        var finishReason: Explicit<String>
         enum CodingKeys: String, CodingKey { case text, index, logprobs, finishReason = "finish_reason" }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(text, forKey: .text); try c.encode(index, forKey: .index)
-            try c.encodeNil(forKey: .logprobs); try c.encode(finishReason, forKey: .finishReason)
-        }
     }
     var id: String
     var object = "text_completion"

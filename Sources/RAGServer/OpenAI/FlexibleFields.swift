@@ -103,3 +103,20 @@ struct SamplingFields: Decodable, Sendable {
         return o
     }
 }
+
+/// A value that is written as JSON null when absent (OpenAI sends `"finish_reason": null`,
+/// `"logprobs": null` rather than leaving the keys out).
+struct Explicit<T: Encodable & Sendable>: Encodable, Sendable {
+    var value: T?
+    init(_ value: T?) { self.value = value }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let value { try c.encode(value) } else { try c.encodeNil() }
+    }
+}
+
+/// `"stream_options": {"include_usage": true}` adds a final chunk with usage and no choices.
+struct StreamOptions: Decodable, Sendable {
+    var includeUsage: Bool?
+    enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+}
