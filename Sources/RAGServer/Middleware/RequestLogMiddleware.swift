@@ -14,7 +14,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         let start = DispatchTime.now().uptimeNanoseconds
         var context = context
         let id = request.headers[.requestID].map { String($0.prefix(64)) } ?? context.id
-        context.logger[metadataKey: "request_id"] = .string(id)
+        context.logger[metadataKey: "hb.request.id"] = .string(id)
         var response = try await next(request, context)
         response.headers[.requestID] = id
         let route = context.routeLabel, method = request.method.rawValue, status = response.status.code
