@@ -40,6 +40,13 @@ final class ContractTests: XCTestCase {
         let one = try await server.request("GET", "/v1/models/\(m.embedder)")
         XCTAssertEqual(one.status, 200)
         XCTAssertEqual(try one.json()["id"] as? String, m.embedder)
+        // Every generation model the list names is accepted by chat.
+        let adapters = m.ids.filter { $0 != m.generator && $0 != m.embedder }
+        for id in [m.generator] + adapters {
+            let r = try await server.post("/v1/chat/completions", json: ["model": id, "messages": [["role": "user", "content": "hi"]], "rag": false, "max_tokens": 2])
+            XCTAssertEqual(r.status, 200, id)
+            XCTAssertEqual(try r.json()["model"] as? String, id)
+        }
         let missing = try await server.request("GET", "/v1/models/no-such-model")
         XCTAssertEqual(missing.status, 404)
         XCTAssertEqual(try missing.error().code, "model_not_found")
