@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // Already resolved through Hummingbird; named so RAGServer can import them directly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Thin system-library targets: a module map and a shim header each.
@@ -38,10 +42,20 @@ let package = Package(
             "RAG",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "rag-server", dependencies: [
+        // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
+        .target(name: "RAGServer", dependencies: [
             "RAG",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "rag-server", dependencies: [
+            "RAG", "RAGServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
@@ -53,6 +67,19 @@ let package = Package(
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
         .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
+        // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, so the
+        // server's tests, the OpenAI compatibility script and the web-page check run before the pipeline lands.
+        .target(name: "ServerTestSupport", dependencies: ["RAG", "RAGServer"], path: "Tests/ServerTestSupport"),
+        .executableTarget(name: "rag-server-scripted", dependencies: [
+            "RAGServer", "ServerTestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Tests/ScriptedServer"),
+        .testTarget(name: "ServerTests", dependencies: [
+            "RAGServer", "ServerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),

@@ -1,11 +1,37 @@
 import ArgumentParser
-import Hummingbird
+import Foundation
+import Logging
 import RAG
+import RAGServer
 
 @main
 struct RagServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rag-server",
-        abstract: "OpenAI-compatible HTTP service over a rag knowledge base."
+        abstract: "OpenAI-compatible HTTP service over a rag knowledge base.",
+        discussion: """
+        Settings come from flags, then RAG_* environment variables (RAG_DB, RAG_MODEL, RAG_EMBEDDER, \
+        RAG_API_KEY, RAG_HOST, RAG_PORT, RAG_PARALLEL, RAG_QUEUE, RAG_FOLDER, …), then --config FILE \
+        (JSON with the keys db, model, embedder, adapter, folder, host, port, api_key, allow_insecure, \
+        parallel, queue, max_body_bytes, max_upload_bytes, max_tokens, max_messages, request_timeout, log_level).
+        """
     )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let config: ServerConfig
+        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("\(error)")
+        }
+        let level = Logger.Level(rawValue: config.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "rag-server")
+        let server = RAGHTTPServer(config: config, logger: logger) { try await PipelineFactory.open(config) }
+        try await server.run()
+    }
 }

@@ -1,0 +1,122 @@
+import RAG
+
+/// `"stop": "###"` or `"stop": ["###", "\n\n"]`.
+struct StopField: Decodable, Sendable {
+    var values: [String]
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { values = [] }
+        else if let s = try? c.decode(String.self) { values = [s] }
+        else { values = try c.decode([String].self) }
+    }
+}
+
+/// Message content as a string, or as OpenAI's array of parts of which the text ones are kept.
+struct ContentField: Decodable, Sendable {
+    var text: String
+    struct Part: Decodable { var type: String; var text: String? }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { text = "" }
+        else if let s = try? c.decode(String.self) { text = s }
+        else {
+            let parts = try c.decode([Part].self)
+            text = parts.filter { $0.type == "text" }.compactMap(\.text).joined(separator: "\n")
+        }
+    }
+}
+
+/// `"prompt": "text"` or `"prompt": ["a", "b"]`.
+struct PromptField: Decodable, Sendable {
+    var values: [String]
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) { values = [s] } else { values = try c.decode([String].self) }
+    }
+}
+
+/// `"rag": false` turns retrieval off; `"rag": {"k": 3, "mode": "vector", "filter": "docs/*.md"}` tunes it.
+struct RagField: Decodable, Sendable {
+    var enabled = true
+    var k: Int?
+    var mode: RetrievalMode?
+    var filter: String?
+    enum CodingKeys: String, CodingKey { case enabled, k, mode, filter }
+    init(from decoder: any Decoder) throws {
+        if let b = try? decoder.singleValueContainer().decode(Bool.self) { enabled = b; return }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        k = try c.decodeIfPresent(Int.self, forKey: .k)
+        mode = try c.decodeIfPresent(RetrievalMode.self, forKey: .mode)
+        filter = try c.decodeIfPresent(String.self, forKey: .filter)
+    }
+}
+
+/// The sampling fields chat and completions share, checked and turned into `GenerationOptions`.
+struct SamplingFields: Decodable, Sendable {
+    var temperature: Double?
+    var topP: Double?
+    var topK: Int?
+    var minP: Double?
+    var repeatPenalty: Double?
+    var maxTokens: Int?
+    var maxCompletionTokens: Int?
+    var stop: StopField?
+    var seed: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case temperature, seed, stop
+        case topP = "top_p", topK = "top_k", minP = "min_p", repeatPenalty = "repeat_penalty"
+        case maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
+    }
+
+    func options(maxTokensCap: Int) throws -> GenerationOptions {
+        var o = GenerationOptions()
+        if let t = temperature {
+            guard t >= 0, t <= 2 else { throw invalidField("temperature", "must be between 0 and 2") }
+            o.temperature = t
+        }
+        if let p = topP {
+            guard p > 0, p <= 1 else { throw invalidField("top_p", "must be in (0, 1]") }
+            o.topP = p
+        }
+        if let k = topK {
+            guard k >= 0 else { throw invalidField("top_k", "must be 0 (off) or more") }
+            o.topK = k
+        }
+        if let m = minP {
+            guard m >= 0, m < 1 else { throw invalidField("min_p", "must be in [0, 1)") }
+            o.minP = m
+        }
+        if let r = repeatPenalty {
+            guard r > 0 else { throw invalidField("repeat_penalty", "must be positive") }
+            o.repeatPenalty = r
+        }
+        let (field, limit) = maxCompletionTokens.map { ("max_completion_tokens", $0) } ?? ("max_tokens", maxTokens ?? o.maxTokens)
+        guard limit >= 1 else { throw invalidField(field, "must be at least 1") }
+        o.maxTokens = min(limit, maxTokensCap)
+        if let stop = stop?.values {
+            guard stop.count <= 4 else { throw invalidField("stop", "at most 4 stop sequences") }
+            o.stop = stop.filter { !$0.isEmpty }
+        }
+        if let s = seed { o.seed = UInt64(bitPattern: s) }
+        return o
+    }
+}
+
+/// A value that is written as JSON null when absent (OpenAI sends `"finish_reason": null`,
+/// `"logprobs": null` rather than leaving the keys out).
+struct Explicit<T: Encodable & Sendable>: Encodable, Sendable {
+    var value: T?
+    init(_ value: T?) { self.value = value }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if let value { try c.encode(value) } else { try c.encodeNil() }
+    }
+}
+
+/// `"stream_options": {"include_usage": true}` adds a final chunk with usage and no choices.
+struct StreamOptions: Decodable, Sendable {
+    var includeUsage: Bool?
+    enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+}
