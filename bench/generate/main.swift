@@ -47,7 +47,7 @@ prompt = Array(prompt.suffix(promptLength))
 print("model \(model.url.lastPathComponent): \(model.config.layers) layers, dim \(model.config.dim); prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
 print("machine load: \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
 
-func measureOurs(threads: Int) throws -> Figures {
+@MainActor func measureOurs(threads: Int) throws -> Figures {
     openblas_set_num_threads(Int32(threads))
     let gen = Generator(model: model, contextLength: 1024, threads: threads)
     let options = SamplingOptions.greedy(maxTokens: decodeTokens + 1).withoutEndOfTurn
@@ -62,7 +62,7 @@ func measureOurs(threads: Int) throws -> Figures {
     return best
 }
 
-func measurePeer(threads: Int) -> (Figures, Int)? {
+@MainActor func measurePeer(threads: Int) -> (Figures, Int)? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("llama_cpp_peer.py")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -87,7 +87,7 @@ func measurePeer(threads: Int) -> (Figures, Int)? {
 
 func peakRSSKilobytes() -> Int {
     var usage = rusage()
-    getrusage(RUSAGE_SELF, &usage)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return usage.ru_maxrss
 }
 
