@@ -31,7 +31,13 @@ public final class BertLayer: Module {
     /// x: [B, T, C], mask: [B, 1, 1, T] additive (0 for tokens, -inf for padding) -> [B, T, C]
     func callAsFunction(_ x: Tensor, mask: Tensor) throws -> Tensor {
         let a = try attentionNorm(try x + attention(x, mask: mask, causal: false))   // [B, T, C]
-        return try outputNorm(try a + mlp(a))                                         // [B, T, C]
+        return try outputNorm(try a + feedForward(a))                                 // [B, T, C]
+    }
+
+    /// W2 GELU(W1 x): [B, T, C] -> [B, T, 4C] -> [B, T, C]. Inference takes the call-free GELU.
+    func feedForward(_ x: Tensor) throws -> Tensor {
+        guard mlp.activation == .gelu, !GradMode.isEnabled else { return try mlp(x) }
+        return try mlp.down(try mlp.up(x).geluNoGrad())
     }
 
     public func namedParameters() -> [(String, Tensor)] {

@@ -56,8 +56,10 @@ struct TinyLlama {
         try TinyTokenizer.tokenizerJSON().write(to: folder.appendingPathComponent("tokenizer.json"))
     }
 
-    /// The same weights under llama.cpp names; `architecture` and `skip` make broken files.
-    func gguf(architecture: String = "llama", withTokenizer: Bool = true) -> TinyGGUFWriter {
+    /// The same weights under llama.cpp names. For broken files: another `architecture`, no
+    /// tokenizer, or the tensor `replacing` left out (nil) or stored as zero blocks of another ggml type.
+    func gguf(architecture: String = "llama", withTokenizer: Bool = true,
+              replacing: String? = nil, with replacement: (type: UInt32, blockBytes: Int)? = nil) -> TinyGGUFWriter {
         var w = TinyGGUFWriter()
         w.set("general.architecture", .string(architecture))
         w.set("llama.block_count", .uint32(UInt32(Self.layers)))
@@ -71,6 +73,12 @@ struct TinyLlama {
         if withTokenizer { TinyTokenizer.addGGUFMetadata(to: &w) }
         func add(_ gguf: String, _ hf: String, permuteHeads: Int? = nil) {
             guard let (shape, values) = tensors[hf] else { return }
+            if gguf == replacing {
+                if let r = replacement {
+                    w.addRaw(gguf, shape: shape, type: r.type, bytes: [UInt8](repeating: 0, count: shape.reduce(1, *) / 32 * r.blockBytes))
+                }
+                return
+            }
             w.add(gguf, shape: shape, values: permuteHeads.map { Self.permuteForGGUF(values, shape: shape, heads: $0) } ?? values)
         }
         add("token_embd.weight", "model.embed_tokens.weight")

@@ -75,7 +75,7 @@ public final class Generator {
             if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
             if Task.isCancelled { finish = .cancelled; break }
             let next = sampler.next(logits: state.logits.pointer, count: vocab, recent: history[...])
-            if endTokens.contains(next) { finish = .endOfTurn; break }
+            if options.stopAtEndOfTurn && endTokens.contains(next) { finish = .endOfTurn; break }
             output.tokenIDs.append(next)
             history.append(next)
             let piece = filter.push(decoder.push(next))

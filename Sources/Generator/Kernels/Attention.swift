@@ -18,7 +18,7 @@ struct AttentionShape {
     var group: Int { heads / kvHeads }
 }
 
-/// `scores` must hold T × (start + T) floats.
+/// `scores` must hold max(T, group) × (start + T) floats.
 func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
                      tokens t: Int, start: Int, shape: AttentionShape,
                      scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {

@@ -46,7 +46,7 @@ extension LlamaModel {
         for i in 0..<t {
             rope.angles(position: start + i, cos: state.ropeCos.pointer + i * pairs, sin: state.ropeSin.pointer + i * pairs)
         }
-        state.scores.ensure(t * (start + t))
+        state.scores.ensure(max(t, shape.group) * (start + t))  // decode scores a whole group at once
 
         for (l, layer) in weights.layers.enumerated() {
             let keys = state.keys + l * state.layerStride, values = state.values + l * state.layerStride

@@ -20,10 +20,12 @@ public struct SamplingOptions: Sendable, Equatable {
     public var maxTokens: Int
     /// Generation ends before the first occurrence of any of these; the stop text is not emitted.
     public var stop: [String]
+    /// End at the model's end-of-turn / eos tokens (false: benchmarks that need a fixed length).
+    public var stopAtEndOfTurn: Bool
 
     public init(temperature: Float = 0.7, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
                 repetitionPenalty: Float = 1.0, repetitionWindow: Int = 64, seed: UInt64? = nil,
-                maxTokens: Int = 256, stop: [String] = []) {
+                maxTokens: Int = 256, stop: [String] = [], stopAtEndOfTurn: Bool = true) {
         self.temperature = temperature
         self.topK = topK
         self.topP = topP
@@ -33,11 +35,19 @@ public struct SamplingOptions: Sendable, Equatable {
         self.seed = seed
         self.maxTokens = maxTokens
         self.stop = stop
+        self.stopAtEndOfTurn = stopAtEndOfTurn
     }
 
     /// Argmax decoding.
     public static func greedy(maxTokens: Int = 256, stop: [String] = []) -> SamplingOptions {
         SamplingOptions(temperature: 0, topK: 0, topP: 1, minP: 0, maxTokens: maxTokens, stop: stop)
+    }
+
+    /// The same options, not stopping at end-of-turn tokens.
+    public var withoutEndOfTurn: SamplingOptions {
+        var copy = self
+        copy.stopAtEndOfTurn = false
+        return copy
     }
 
     /// Stop strings given as bytes (e.g. from a request body): each must be valid, non-empty UTF-8.

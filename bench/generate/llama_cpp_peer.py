@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Benchmark peer of bench-generate: llama.cpp (llama-cpp-python) on the same GGUF and token ids.
+
+    python3 bench/generate/llama_cpp_peer.py MODEL.gguf THREADS DECODE_TOKENS < prompt_ids.json
+
+Prints one JSON line: prefill and decode tokens/s (greedy, no stop at end-of-turn), peak RSS (KB).
+"""
+import json, resource, sys, time
+
+import numpy as np
+from llama_cpp import Llama
+
+model, threads, decode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+prompt = json.load(sys.stdin)
+llm = Llama(model_path=model, n_ctx=1024, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+llm.eval(prompt[:8])  # warm-up
+prefill = decode_s = 0.0
+for _ in range(2):  # best of two
+    llm.reset()
+    t0 = time.perf_counter()
+    llm.eval(prompt)
+    t1 = time.perf_counter()
+    for _ in range(decode):
+        llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])
+    t2 = time.perf_counter()
+    prefill = max(prefill, len(prompt) / (t1 - t0))
+    decode_s = max(decode_s, decode / (t2 - t1))
+print(json.dumps({"prefill_tps": prefill, "decode_tps": decode_s,
+                  "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
