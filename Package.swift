@@ -39,7 +39,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "rag-cli", dependencies: [
-            "RAG",
+            "RAG", "RAGServer",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.

@@ -33,6 +33,7 @@ struct AskCommand: AsyncParsableCommand {
     struct Output: Encodable {
         var answer: String
         var refused: Bool
+        var cited: Bool
         var sources: [Passage]
         var usage: Usage
         var timings: Timings
@@ -51,7 +52,7 @@ struct AskCommand: AsyncParsableCommand {
             return !interrupt.fired
         }
         if json {
-            try Console.json(Output(answer: result.answer, refused: result.refused, sources: result.sources,
+            try Console.json(Output(answer: result.answer, refused: result.refused, cited: result.cited, sources: result.sources,
                                     usage: result.usage, timings: result.timings))
             return
         }
@@ -65,10 +66,6 @@ struct AskCommand: AsyncParsableCommand {
 /// The cited sources under an answer.
 func printSources(_ result: AnswerResult) {
     if result.refused { return }
-    if result.sources.isEmpty {
-        Console.out("\n(the answer cites no passage; retrieved: \(result.passages.map(\.label).joined(separator: "; ")))")
-        return
-    }
-    Console.out("\nSources:")
+    Console.out(result.cited ? "\nSources:" : "\nSources (the answer cites none; these are the passages it was given):")
     for p in result.sources { Console.out("  [\(p.n)] \(p.label)") }
 }

@@ -24,14 +24,9 @@ struct RagServer: AsyncParsableCommand {
         do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
             throw ValidationError("\(error)")
         }
-        let level = Logger.Level(rawValue: config.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        config.bootstrapLogging()
         let logger = Logger(label: "rag-server")
-        let server = RAGHTTPServer(config: config, logger: logger) { try await PipelineFactory.open(config) }
+        let server = RAGHTTPServer(config: config, logger: logger) { try await config.openPipeline() }
         try await server.run()
     }
 }

@@ -70,7 +70,7 @@ public enum AnswerEvaluation {
             let ms = Date().timeIntervalSince(start) * 1000
             let reference = q.answer ?? ""
             let refused = isRefusal(result)
-            let cited = !reference.isEmpty && result.sources.contains { AnswerMetrics.contains($0.text, answer: reference) }
+            let cited = !reference.isEmpty && result.cited && result.sources.contains { AnswerMetrics.contains($0.text, answer: reference) }
             records.append(AnswerEvalRecord(
                 id: q.id, question: q.question, reference: q.answer, answer: result.answer, answerable: q.isAnswerable,
                 refused: refused, f1: reference.isEmpty ? 0 : AnswerMetrics.f1(prediction: result.answer, reference: reference),

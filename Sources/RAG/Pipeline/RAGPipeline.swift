@@ -206,7 +206,8 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         timings.decodeTokensPerS = out.timings.decodeTokensPerS
         let cited = Citations.cited(in: out.text, passageCount: passages.count)
         let sources = cited.compactMap { n in passages.first { $0.n == n } }
-        return AnswerResult(answer: out.text, sources: sources, passages: passages, refused: false,
+        return AnswerResult(answer: out.text, sources: sources.isEmpty ? passages : sources, cited: !sources.isEmpty,
+                            passages: passages, refused: false,
                             usage: out.usage, timings: timings, finishReason: out.finishReason)
     }
 

@@ -108,8 +108,11 @@ public enum FinishReason: String, Sendable, Codable {
 
 public struct AnswerResult: Sendable {
     public var answer: String
-    /// The passages the answer cites, in citation order (numbered as in the prompt).
+    /// The passages the answer cites, in citation order (numbered as in the prompt); when the
+    /// answer cites none (small models often don't), every passage the prompt gave it.
     public var sources: [Passage]
+    /// Whether `sources` are the answer's own citations (false: the answer cited nothing).
+    public var cited: Bool
     /// Every passage that went into the prompt.
     public var passages: [Passage]
     /// True when retrieval found nothing relevant and the pipeline said so instead of generating.
@@ -117,8 +120,9 @@ public struct AnswerResult: Sendable {
     public var usage: Usage
     public var timings: Timings
     public var finishReason: FinishReason
-    public init(answer: String, sources: [Passage], passages: [Passage], refused: Bool, usage: Usage, timings: Timings, finishReason: FinishReason) {
-        self.answer = answer; self.sources = sources; self.passages = passages; self.refused = refused
+    public init(answer: String, sources: [Passage], cited: Bool = true, passages: [Passage], refused: Bool, usage: Usage,
+                timings: Timings, finishReason: FinishReason) {
+        self.answer = answer; self.sources = sources; self.cited = cited; self.passages = passages; self.refused = refused
         self.usage = usage; self.timings = timings; self.finishReason = finishReason
     }
 }

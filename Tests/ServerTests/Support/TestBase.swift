@@ -1,19 +1,40 @@
 import Foundation
 import RAG
 import ServerTestSupport
+import XCTest
 
-/// THE factory the contract tests use. To run the suite against the real pipeline, return the
-/// real `RAGService` here (opened on a small base built from fixtures) and set `question` to one
-/// that base can answer; every test in `ContractTests` then talks to it over HTTP unchanged.
-/// (Scheduling tests — queue, disconnect, shutdown, timeout — keep `ScriptedService`, because
-/// they need generation to be slow on purpose.)
+/// The service the contract tests talk to over HTTP: the real pipeline (real embedder, real
+/// generator, a real SQLite base built from the documents below). Scheduling tests — queue,
+/// disconnect, shutdown, timeout — use `ScriptedService`, because they need generation to be
+/// slow on purpose.
 enum TestBase {
-    static func makeService() async throws -> any RAGService {
-        let service = ScriptedService()
-        await service.seed()
-        return service
+    /// The default models, loaded once per test process (CI fetches them before testing).
+    static let models: Result<(EncoderEmbedder, LlamaTextGenerator), Error> = Result {
+        (try ModelFactory.embedder(path: nil), try ModelFactory.generator(path: nil, contextLength: 2048))
     }
 
-    /// A question whose words occur in the base, so retrieval finds something.
+    static let documents = [
+        "hybrid.md": "# Hybrid search\n\nHybrid search returns 5 passages by default. It fuses the vector ranking and the BM25 ranking with reciprocal rank fusion, k = 60.",
+        "hnsw.md": "# HNSW\n\nThe HNSW graph links each node to M = 16 neighbours; efSearch sets how many candidates a query keeps.",
+        "lora.md": "# LoRA\n\nLoRA freezes the weights and learns a low-rank update B·A with rank r, scaled by alpha / r.",
+    ]
+
+    static func makeService() async throws -> any RAGService {
+        let (embedder, generator): (EncoderEmbedder, LlamaTextGenerator)
+        do { (embedder, generator) = try models.get() } catch {
+            throw XCTSkip("the default models are not installed (\(error)); run scripts/fetch-models.sh")
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("server-base-\(UUID().uuidString)", isDirectory: true)
+        let docs = dir.appendingPathComponent("docs", isDirectory: true)
+        try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
+        for (name, text) in documents { try text.write(to: docs.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        var config = RAGPipeline.Configuration(database: dir.appendingPathComponent("kb.db"))
+        config.folder = docs
+        let pipeline = try RAGPipeline(configuration: config, embedder: embedder) { generator }
+        _ = try pipeline.ingest(folder: docs, progress: { _ in })
+        return pipeline
+    }
+
+    /// A question the base answers, so retrieval finds something.
     static let question = "How many passages does hybrid search return by default?"
 }

@@ -1,0 +1,30 @@
+import Logging
+import Foundation
+import RAG
+
+extension ServerConfig {
+    /// Opens the real pipeline this configuration names, with the generator loaded up front so
+    /// that /health turns ok only when answers can be served.
+    public func openPipeline() async throws -> any RAGService {
+        if let adapter {
+            throw RAGError.invalidInput("--adapter \(adapter): LoRA adapters for the generator are not supported yet")
+        }
+        var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db ?? "rag.db"))
+        c.embedderPath = embedder
+        c.generatorPath = model
+        c.folder = folder.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        let pipeline = try RAGPipeline.open(c)
+        _ = try pipeline.generator()
+        return pipeline
+    }
+
+    /// The standard logging setup of the server: one handler on stderr at the configured level.
+    public func bootstrapLogging() {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
