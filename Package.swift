@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Ingest", dependencies: ["CPoppler"]),
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels"]),
-        .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
+        .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
         .target(name: "Generator", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "RAG", dependencies: [
             "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite",
