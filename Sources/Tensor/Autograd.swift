@@ -34,13 +34,13 @@ extension Tensor {
     }
 
     /// Adds `g` (same shape as self, any layout) into `self.grad`, allocating it on first use.
-    public func accumulateGrad(_ g: Tensor) {
+    /// `owned`: g is a fresh dense buffer nobody else references, so it may become the gradient itself.
+    public func accumulateGrad(_ g: Tensor, owned: Bool = false) {
         guard requiresGrad else { return }
-        let gc = g.contiguousData()
         if let existing = grad {
-            existing.addNoGrad(gc)
+            existing.addNoGrad(g.contiguousData())
         } else {
-            grad = gc.denseCopy()
+            grad = owned && g.isContiguous ? g : g.denseCopy()
         }
     }
 
@@ -72,14 +72,15 @@ extension Tensor {
                 continue
             }
             // Route each input's contribution into the side table (or the leaf's .grad).
-            GradSink.$current.withValue(GradSink { input, contribution in
+            GradSink.$current.withValue(GradSink { input, contribution, owned in
                 let key = ObjectIdentifier(input)
                 if input.backwardFn == nil {
-                    input.accumulateGrad(contribution)
+                    input.accumulateGrad(contribution, owned: owned)
                 } else if let prior = grads[key] {
                     grads[key] = prior.addedInPlaceNoGrad(contribution)
                 } else {
-                    grads[key] = contribution.denseCopy()  // owned: later contributions add into it
+                    // The table's buffer must be private: later contributions add into it.
+                    grads[key] = owned && contribution.isContiguous ? contribution : contribution.denseCopy()
                 }
             }) {
                 GradMode.$isEnabled.withValue(false) { fn(g) }
@@ -88,10 +89,15 @@ extension Tensor {
     }
 
     /// Sends `contribution` (the gradient w.r.t. self) back during `backward()`. Ops call this
-    /// from their backward closures on each input that requires a gradient.
-    public func receiveGrad(_ contribution: Tensor) {
+    /// from their backward closures on each input that requires a gradient. Pass `owned: true` only
+    /// for a fresh dense tensor that the closure hands over and never touches again (saves a copy).
+    public func receiveGrad(_ contribution: Tensor, owned: Bool = false) {
         guard requiresGrad else { return }
-        if let sink = GradSink.current { sink.deliver(self, contribution) } else { accumulateGrad(contribution) }
+        if let sink = GradSink.current {
+            sink.deliver(self, contribution, owned)
+        } else {
+            accumulateGrad(contribution, owned: owned)
+        }
     }
 
     /// Clears the accumulated gradient.
@@ -125,6 +131,6 @@ extension Tensor {
 /// Where backward closures deliver input gradients during one `backward()` pass.
 final class GradSink: @unchecked Sendable {
     @TaskLocal static var current: GradSink?
-    let deliver: (Tensor, Tensor) -> Void
-    init(_ deliver: @escaping (Tensor, Tensor) -> Void) { self.deliver = deliver }
+    let deliver: (Tensor, Tensor, Bool) -> Void
+    init(_ deliver: @escaping (Tensor, Tensor, Bool) -> Void) { self.deliver = deliver }
 }

@@ -78,7 +78,7 @@ extension Tensor {
                 for i in 0..<n { dot += pg[i] * py[i] }
                 for i in 0..<n { dst[i] = py[i] * (pg[i] - dot) }
             }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
     }
 
@@ -86,14 +86,7 @@ extension Tensor {
     public func logSoftmax() -> Tensor {
         let x = contiguousData()
         let out = Tensor(zeros: shape)
-        Tensor.forEachLastAxisRow(x, out) { src, dst, n in
-            var m = -Float.infinity
-            for i in 0..<n { m = Swift.max(m, src[i]) }
-            var s: Float = 0
-            for i in 0..<n { s += Foundation.exp(src[i] - m) }
-            let lse = m + Foundation.log(s)
-            for i in 0..<n { dst[i] = src[i] - lse }
-        }
+        Tensor.forEachLastAxisRow(x, out) { src, dst, n in Tensor.logSoftmaxRow(src, dst, n) }
         let y = out.detached()
         return Tensor.record(out, inputs: [self]) { [self] g in
             // dx = g - softmax * sum(g)
@@ -105,8 +98,19 @@ extension Tensor {
                 for i in 0..<n { s += pg[i] }
                 for i in 0..<n { dst[i] = pg[i] - Foundation.exp(py[i]) * s }
             }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
+    }
+
+    /// dst = log softmax(src) = src - logsumexp(src) for one row of n values.
+    @inline(__always)
+    static func logSoftmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for i in 0..<n { m = Swift.max(m, src[i]) }
+        var s: Float = 0
+        for i in 0..<n { s += Foundation.exp(src[i] - m) }
+        let lse = m + Foundation.log(s)
+        for i in 0..<n { dst[i] = src[i] - lse }
     }
 
     /// dst = softmax(src) for one row of n values (max subtracted first).

@@ -87,7 +87,7 @@ extension Tensor {
                     gemm1(opDS, 0, transA: true, opQ, bh, transB: false, into: gk.data + bkv * tk * d, ldc: d, beta: 1)
                 }
             }
-            q.receiveGrad(gq); k.receiveGrad(gk); v.receiveGrad(gv)
+            q.receiveGrad(gq, owned: true); k.receiveGrad(gk, owned: true); v.receiveGrad(gv, owned: true)
         }
     }
 

@@ -22,7 +22,7 @@ extension Tensor {
                 let dst = gw.data + id * c, src = g.data + row * c
                 for i in 0..<c { dst[i] += src[i] }
             }
-            weight.receiveGrad(gw)
+            weight.receiveGrad(gw, owned: true)
         }
     }
 }
@@ -44,7 +44,7 @@ extension Tensor {
         return Tensor.record(out, inputs: [self]) { [self] g in
             let gx = Tensor(zeros: inShape)
             for (r, i) in indices.enumerated() { gx.data[r * v + i] = g.data[r] }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
     }
 }

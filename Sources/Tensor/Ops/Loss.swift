@@ -16,14 +16,7 @@ extension Tensor {
         }
         let x = contiguousData()
         let logp = Tensor(zeros: [rows, v])
-        Tensor.forEachLastAxisRow(x, logp) { src, dst, n in
-            var m = -Float.infinity
-            for i in 0..<n { m = Swift.max(m, src[i]) }
-            var s: Float = 0
-            for i in 0..<n { s += Foundation.exp(src[i] - m) }
-            let lse = m + Foundation.log(s)
-            for i in 0..<n { dst[i] = src[i] - lse }
-        }
+        Tensor.forEachLastAxisRow(x, logp) { src, dst, n in Tensor.logSoftmaxRow(src, dst, n) }
         var total: Double = 0
         var used = 0
         for (r, t) in targets.enumerated() where t != ignoreIndex {
@@ -41,7 +34,7 @@ extension Tensor {
                 for i in 0..<v { dst[i] = Foundation.exp(lp[i]) * scale }
                 dst[t] -= scale
             }
-            receiveGrad(gx)
+            receiveGrad(gx, owned: true)
         }
     }
 }

@@ -104,12 +104,12 @@ extension Tensor {
                 if a.requiresGrad {
                     let ga = Tensor(zeros: a.shape)            // dA = dC @ B^T
                     Tensor.gemm(g2, transA: false, opB, transB: true, into: ga.data)
-                    a.receiveGrad(ga)
+                    a.receiveGrad(ga, owned: true)
                 }
                 if b.requiresGrad {
                     let gb = Tensor(zeros: b.shape)            // dB = A^T @ dC
                     Tensor.gemm(opA, transA: true, g2, transB: false, into: gb.data)
-                    b.receiveGrad(gb)
+                    b.receiveGrad(gb, owned: true)
                 }
             }
         }
@@ -125,12 +125,12 @@ extension Tensor {
             if a.requiresGrad {
                 let ga = Tensor(zeros: batchShape + [m, k])
                 Tensor.gemm(gOp, transA: false, opB, transB: true, into: ga.data)
-                a.receiveGrad(ga)
+                a.receiveGrad(ga, owned: true)
             }
             if b.requiresGrad {
                 let gb = Tensor(zeros: batchShape + [k, n])
                 Tensor.gemm(opA, transA: true, gOp, transB: false, into: gb.data)
-                b.receiveGrad(gb)
+                b.receiveGrad(gb, owned: true)
             }
         }
     }
@@ -185,17 +185,17 @@ extension Tensor {
             if x.requiresGrad {
                 let gx = Tensor(zeros: x.shape)                 // dX = dY W
                 gemm(opG, transA: false, opW, transB: false, into: gx.data)
-                x.receiveGrad(gx)
+                x.receiveGrad(gx, owned: true)
             }
             if weight.requiresGrad {
                 let gw = Tensor(zeros: [outF, inF])             // dW = dY^T X
                 gemm(opG, transA: true, opX, transB: false, into: gw.data)
-                weight.receiveGrad(gw)
+                weight.receiveGrad(gw, owned: true)
             }
             if let bias, bias.requiresGrad {
                 let gb = Tensor(zeros: [outF])
                 for row in 0..<rows { for j in 0..<outF { gb.data[j] += g.data[row * outF + j] } }
-                bias.receiveGrad(gb)
+                bias.receiveGrad(gb, owned: true)
             }
         }
     }

@@ -38,8 +38,8 @@ extension Tensor {
                 dot /= Float(c)
                 for i in 0..<c { dx[i] = s * (gr[i] * pw[i] - xr[i] * s * dot) }
             }
-            receiveGrad(gx)
-            weight.receiveGrad(gw)
+            receiveGrad(gx, owned: true)
+            weight.receiveGrad(gw, owned: true)
         }
     }
 
@@ -89,9 +89,9 @@ extension Tensor {
                     dx[i] = s * (gr[i] * pw[i] - sumD - xhat * sumDX)
                 }
             }
-            receiveGrad(gx)
-            weight.receiveGrad(gw)
-            bias.receiveGrad(gb)
+            receiveGrad(gx, owned: true)
+            weight.receiveGrad(gw, owned: true)
+            bias.receiveGrad(gb, owned: true)
         }
     }
 }

@@ -25,7 +25,9 @@ public final class AdamW {
     public func step() {
         stepCount += 1
         let t = Float(stepCount)
+        // Bias corrections folded into the step: lr_t = lr / c1, and sqrt(v / c2) = sqrt(v) / sqrt(c2).
         let c1 = 1 - Foundation.pow(beta1, t), c2 = 1 - Foundation.pow(beta2, t)
+        let stepSize = learningRate / c1, invSqrtC2 = 1 / c2.squareRoot()
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = eps
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
@@ -36,8 +38,7 @@ public final class AdamW {
                     pp[j] -= decay * pp[j]
                     pm[j] = b1 * pm[j] + (1 - b1) * pg[j]
                     pv[j] = b2 * pv[j] + (1 - b2) * pg[j] * pg[j]
-                    let mhat = pm[j] / c1, vhat = pv[j] / c2
-                    pp[j] -= lr * mhat / (vhat.squareRoot() + eps)
+                    pp[j] -= stepSize * pm[j] / (pv[j].squareRoot() * invSqrtC2 + eps)
                 }
             }
         }
