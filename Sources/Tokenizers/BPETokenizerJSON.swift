@@ -4,32 +4,16 @@ extension BPETokenizer {
     /// A Hugging Face `tokenizer.json` with a byte-level BPE model (vocab + merges), its
     /// `added_tokens`, and a ByteLevel pre-tokenizer, optionally preceded by Digits(individual_digits).
     public init(tokenizerJSON url: URL) throws {
-        let root = try readJSONObject(url)
-        let path = url.path
-        guard let model = root["model"] as? [String: Any] else { throw TokenizerError.missingField(path: path, field: "model") }
-        let type = model["type"] as? String ?? "BPE"
-        guard type == "BPE" else { throw TokenizerError.unsupported(path: path, field: "model.type", value: type) }
-        guard let rawVocab = model["vocab"] as? [String: Any] else {
-            throw TokenizerError.missingField(path: path, field: "model.vocab")
-        }
+        let file = try TokenizerJSONFile(url: url, modelType: "BPE")
+        let (root, model, path) = (file.root, file.model, file.path)
+        let vocab = try file.vocab()
         guard let rawMerges = model["merges"] as? [Any] else {
             throw TokenizerError.missingField(path: path, field: "model.merges")
         }
+        let added = try file.addedTokens()
         var byID: [Int: String] = [:]
-        for (token, value) in rawVocab {
-            guard let id = value as? Int, id >= 0 else {
-                throw TokenizerError.invalidField(path: path, field: "model.vocab[\(token)]", reason: "is not a non-negative integer id")
-            }
-            byID[id] = token
-        }
-        var added: [AddedToken] = []
-        for (n, entry) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let content = entry["content"] as? String, let id = entry["id"] as? Int, id >= 0 else {
-                throw TokenizerError.invalidField(path: path, field: "added_tokens[\(n)]", reason: "needs `content` and `id`")
-            }
-            added.append(AddedToken(content: content, id: id, special: entry["special"] as? Bool ?? false))
-            byID[id] = content
-        }
+        for (token, id) in vocab { byID[id] = token }
+        for token in added { byID[token.id] = token.content }
         let size = (byID.keys.max() ?? -1) + 1
         var tokens = [String](repeating: "", count: size)
         for (id, token) in byID { tokens[id] = token }

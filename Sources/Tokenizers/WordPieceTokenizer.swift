@@ -33,30 +33,11 @@ public struct WordPieceTokenizer: Sendable {
     /// A `tokenizer.json` with a WordPiece model; sibling `sentence_bert_config.json` /
     /// `tokenizer_config.json` give the default maximum length.
     public init(tokenizerJSON url: URL) throws {
-        let root = try readJSONObject(url)
-        let path = url.path
-        guard let model = root["model"] as? [String: Any] else { throw TokenizerError.missingField(path: path, field: "model") }
-        let type = model["type"] as? String ?? "WordPiece"
-        guard type == "WordPiece" else { throw TokenizerError.unsupported(path: path, field: "model.type", value: type) }
-        guard let rawVocab = model["vocab"] as? [String: Any] else {
-            throw TokenizerError.missingField(path: path, field: "model.vocab")
-        }
-        var vocab: [String: Int] = [:]
-        vocab.reserveCapacity(rawVocab.count)
-        for (token, value) in rawVocab {
-            guard let id = value as? Int, id >= 0 else {
-                throw TokenizerError.invalidField(path: path, field: "model.vocab[\(token)]", reason: "is not a non-negative integer id")
-            }
-            vocab[token] = id
-        }
-        var added: [AddedToken] = []
-        for (n, entry) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let content = entry["content"] as? String, let id = entry["id"] as? Int else {
-                throw TokenizerError.invalidField(path: path, field: "added_tokens[\(n)]", reason: "needs `content` and `id`")
-            }
-            added.append(AddedToken(content: content, id: id, special: entry["special"] as? Bool ?? false))
-            vocab[content] = id
-        }
+        let file = try TokenizerJSONFile(url: url, modelType: "WordPiece")
+        let (root, model, path) = (file.root, file.model, file.path)
+        var vocab = try file.vocab()
+        let added = try file.addedTokens()
+        for token in added { vocab[token.content] = token.id }
         var normalizer: BertNormalizer? = nil
         if let n = root["normalizer"] as? [String: Any] {
             let nType = n["type"] as? String ?? ""

@@ -5,7 +5,12 @@ import XCTest
 /// SmolLM2's tokenizer built from the GGUF metadata arrays against Hugging Face ids
 /// (scripts/fixtures/make_tokenizer_fixtures.py).
 final class BPEParityTests: XCTestCase {
-    private static func loadFromGGUF() throws -> (BPETokenizer, String?) {
+    /// Loaded once for all tests of the class (reading 49k tokens and 49k merges takes a moment).
+    private static let loaded = Result { try load() }
+
+    private static func loadFromGGUF() throws -> (BPETokenizer, String?) { try loaded.get() }
+
+    private static func load() throws -> (BPETokenizer, String?) {
         let url = FixtureSupport.modelsDirectory.appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw XCTSkip("SmolLM2 GGUF not found at \(url.path); run scripts/fetch-models.sh")
