@@ -99,10 +99,7 @@ public final class GGUFFile: GGUFMetadataReading, @unchecked Sendable {
     public func tensor(_ name: String) throws -> Tensor {
         let (info, raw) = try located(name)
         let count = info.elementCount
-        if info.type == .f32, Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0, count > 0 {
-            let p = raw.bindMemory(to: Float.self, capacity: count)
-            return Tensor(storage: TensorStorage(borrowing: p, count: count, owner: file), shape: info.shape)
-        }
+        if info.type == .f32, let borrowed = file.borrowedFloats(raw, shape: info.shape) { return borrowed }
         let storage = TensorStorage(count: count)
         GGMLDecoder.decode(info.type, from: UnsafeRawPointer(raw), into: storage.base, count: count)  // type checked by located()
         return Tensor(storage: storage, shape: info.shape)

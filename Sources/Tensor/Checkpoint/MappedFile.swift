@@ -41,6 +41,15 @@ public final class MappedFile: @unchecked Sendable {
         return base + offset
     }
 
+    /// A tensor viewing Float32 values at `raw` inside this mapping (which becomes the storage's
+    /// owner), or nil when `raw` is not 4-byte aligned or the tensor is empty (callers copy then).
+    func borrowedFloats(_ raw: UnsafeMutableRawPointer, shape: [Int]) -> Tensor? {
+        let count = Tensor.elementCount(shape)
+        guard count > 0, Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        let p = raw.bindMemory(to: Float.self, capacity: count)
+        return Tensor(storage: TensorStorage(borrowing: p, count: count, owner: self), shape: shape)
+    }
+
     func error(_ message: String) -> TensorError { .checkpoint("\(url.path): \(message)") }
 }
 

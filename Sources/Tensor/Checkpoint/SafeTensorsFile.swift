@@ -3,7 +3,6 @@
 // "__metadata__": {"key": "value"}}`, then the data; offsets are relative to the end of the header.
 // The file is memory-mapped; aligned F32 tensors borrow the mapping, F16/BF16 are converted.
 
-import CKernels
 import Foundation
 
 /// Element types of the safetensors format, with their sizes.
@@ -33,6 +32,16 @@ public enum SafeTensorsDType: Equatable, Sendable, CustomStringConvertible {
         case .f16: return "F16"
         case .bf16: return "BF16"
         case .other(let name, _), .unknown(let name): return name
+        }
+    }
+
+    /// The same float encoding in ggml terms (F32, F16, BF16); nil for types not read as floats.
+    var floatType: GGMLType? {
+        switch self {
+        case .f32: return .f32
+        case .f16: return .f16
+        case .bf16: return .bf16
+        default: return nil
         }
     }
 
@@ -144,31 +153,17 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// it never changes the file), F16/BF16 are converted into a new buffer.
     public func tensor(_ name: String) throws -> Tensor {
         guard let entry = entries[name] else { throw file.error("no tensor named '\(name)'") }
-        guard entry.dtype == .f32 || entry.dtype == .f16 || entry.dtype == .bf16 else {
+        guard let type = entry.dtype.floatType else {
             throw file.error("tensor '\(name)': dtype \(entry.dtype) cannot be read as Float32 (F32, F16, BF16 supported)")
         }
         let count = Tensor.elementCount(entry.shape)  // checked against the byte range at open
         guard let raw = file.bytes(at: entry.byteRange.lowerBound, count: entry.byteRange.count) else {
             throw file.error("tensor '\(name)': data out of range")
         }
-        switch entry.dtype {
-        case .f32:
-            if Int(bitPattern: raw) % MemoryLayout<Float>.alignment == 0, count > 0 {
-                let p = raw.bindMemory(to: Float.self, capacity: count)
-                return Tensor(storage: TensorStorage(borrowing: p, count: count, owner: file), shape: entry.shape)
-            }
-            let storage = TensorStorage(count: count)
-            UnsafeMutableRawPointer(storage.base).copyMemory(from: raw, byteCount: count * 4)
-            return Tensor(storage: storage, shape: entry.shape)
-        case .f16, .bf16:
-            var halves = [UInt16](repeating: 0, count: count)  // copied: the data may be misaligned
-            halves.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: raw, count: count * 2)) }
-            let storage = TensorStorage(count: count)
-            if entry.dtype == .f16 { ck_f16_to_f32(halves, storage.base, count) } else { ck_bf16_to_f32(halves, storage.base, count) }
-            return Tensor(storage: storage, shape: entry.shape)
-        case .other, .unknown:
-            throw file.error("tensor '\(name)': dtype \(entry.dtype) is not convertible")
-        }
+        if entry.dtype == .f32, let borrowed = file.borrowedFloats(raw, shape: entry.shape) { return borrowed }
+        let storage = TensorStorage(count: count)
+        GGMLDecoder.decode(type, from: UnsafeRawPointer(raw), into: storage.base, count: count)
+        return Tensor(storage: storage, shape: entry.shape)
     }
 }
 

@@ -11,7 +11,7 @@ public enum SafeTensors {
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:],
                              dtype: SafeTensorsDType = .f32, to url: URL) throws {
         let path = url.path
-        guard dtype == .f32 || dtype == .f16 || dtype == .bf16, let elementSize = dtype.byteSize else {
+        guard dtype.floatType != nil, let elementSize = dtype.byteSize else {
             throw TensorError.checkpoint("\(path): cannot write dtype \(dtype) (F32, F16, BF16 supported)")
         }
         var seen = Set<String>()
