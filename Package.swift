@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
+        .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
+        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "RAG", dependencies: [
             "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
@@ -64,6 +66,8 @@ let package = Package(
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
+        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
+        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
 
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),

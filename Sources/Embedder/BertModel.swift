@@ -29,8 +29,10 @@ public final class BertLayer: Module {
     }
 
     /// x: [B, T, C], mask: [B, 1, 1, T] additive (0 for tokens, -inf for padding) -> [B, T, C]
-    func callAsFunction(_ x: Tensor, mask: Tensor) throws -> Tensor {
-        let a = try attentionNorm(try x + attention(x, mask: mask, causal: false))   // [B, T, C]
+    func callAsFunction(_ x: Tensor, mask: Tensor, lengths: [Int]) throws -> Tensor {
+        let attended = GradMode.isEnabled ? try attention(x, mask: mask, causal: false)
+                                          : try attention.inference(x, lengths: lengths)   // [B, T, C]
+        let a = try attentionNorm(try x + attended)                                         // [B, T, C]
         return try outputNorm(try a + feedForward(a))                                 // [B, T, C]
     }
 
@@ -98,7 +100,7 @@ public final class BertModel: Module {
         let types = try tokenTypeEmbeddings([0], shape: [1])                  // [1, C] (one segment)
         var x = try embeddingNorm(try words + positions + types)              // [B, T, C]
         let mask = paddingMask(lengths: lengths, length: t)                   // [B, 1, 1, T]
-        for layer in layers { x = try layer(x, mask: mask) }
+        for layer in layers { x = try layer(x, mask: mask, lengths: lengths) }
         return x
     }
 

@@ -40,3 +40,13 @@ final class PairMiningTests: XCTestCase {
                        ["One.", "Two!", "Three?", "3.14 stays.", "四。", "五！"])
     }
 }
+
+final class DenseRetrievalTests: XCTestCase {
+    func testEachTextRetrievesItselfFirst() throws {
+        let encoder = try tinyEncoder(seed: 13)
+        let corpus = tinyTexts.enumerated().filter { !$0.element.isEmpty }.map { (id: "doc\($0.offset)", text: $0.element) }
+        let ranked = try DenseRetrieval.rank(queries: corpus.map(\.text), corpus: corpus, encoder: encoder, k: 3)
+        XCTAssertEqual(ranked.map(\.first), corpus.map(\.id))
+        XCTAssertTrue(ranked.allSatisfy { $0.count == 3 && Set($0).count == 3 })
+    }
+}
