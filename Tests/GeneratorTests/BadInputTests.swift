@@ -4,15 +4,8 @@
 import XCTest
 @testable import Generator
 
-final class BadInputTests: XCTestCase {
-    private var folder: URL!
+final class BadInputTests: TemporaryFolderTestCase {
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("generator-bad-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     private func assertLoadFails(_ data: Data, _ expected: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let url = folder.appendingPathComponent("bad-\(UUID().uuidString).gguf")

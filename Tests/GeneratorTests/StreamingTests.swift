@@ -40,19 +40,16 @@ final class StopStringFilterTests: XCTestCase {
     }
 }
 
-final class StreamingTests: XCTestCase {
+final class StreamingTests: TemporaryFolderTestCase {
     private var model: LlamaModel!
-    private var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("generator-stream-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try super.setUpWithError()
         let url = folder.appendingPathComponent("tiny.gguf")
         try TinyLlama(seed: 21).gguf().write(to: url)
         model = try LlamaModel.load(from: url)
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     /// The greedy continuation of `prompt` (ids) with the real streaming decoder.
     private func greedyIDs(_ prompt: [Int], _ n: Int) throws -> [Int] {

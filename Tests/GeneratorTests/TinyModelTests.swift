@@ -5,17 +5,8 @@
 import XCTest
 @testable import Generator
 
-final class TinyModelTests: XCTestCase {
-    private var folder: URL!
+final class TinyModelTests: TemporaryFolderTestCase {
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("generator-tiny-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
 
     private func silentGenerator(_ model: LlamaModel, contextLength: Int? = nil) -> Generator {
         Generator(model: model, contextLength: contextLength, threads: 1, decoder: { SilentDecoder() }, endTokens: [])

@@ -79,8 +79,25 @@ extension LlamaWeights {
     }
 }
 
-enum LayerWeightRole {
+enum LayerWeightRole: CaseIterable {
     case attentionNorm, q, k, v, o, mlpNorm, gate, up, down
+
+    /// Key of layer `i`'s weight in GGUF and in Hugging Face checkpoints.
+    func key(layer i: Int, gguf: Bool) -> String {
+        let (g, hf): (String, String)
+        switch self {
+        case .attentionNorm: (g, hf) = ("attn_norm", "input_layernorm")
+        case .q: (g, hf) = ("attn_q", "self_attn.q_proj")
+        case .k: (g, hf) = ("attn_k", "self_attn.k_proj")
+        case .v: (g, hf) = ("attn_v", "self_attn.v_proj")
+        case .o: (g, hf) = ("attn_output", "self_attn.o_proj")
+        case .mlpNorm: (g, hf) = ("ffn_norm", "post_attention_layernorm")
+        case .gate: (g, hf) = ("ffn_gate", "mlp.gate_proj")
+        case .up: (g, hf) = ("ffn_up", "mlp.up_proj")
+        case .down: (g, hf) = ("ffn_down", "mlp.down_proj")
+        }
+        return gguf ? "blk.\(i).\(g).weight" : "model.layers.\(i).\(hf).weight"
+    }
 }
 
 /// Checkpoint keys of each parameter.
@@ -88,39 +105,14 @@ struct LlamaWeightNames: Sendable {
     let embedding: String
     let finalNorm: String
     let output: String
-    let layer: @Sendable (Int, LayerWeightRole) -> String
+    let isGGUF: Bool
 
-    static let gguf = LlamaWeightNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight", output: "output.weight") { i, role in
-        let suffix: String
-        switch role {
-        case .attentionNorm: suffix = "attn_norm"
-        case .q: suffix = "attn_q"
-        case .k: suffix = "attn_k"
-        case .v: suffix = "attn_v"
-        case .o: suffix = "attn_output"
-        case .mlpNorm: suffix = "ffn_norm"
-        case .gate: suffix = "ffn_gate"
-        case .up: suffix = "ffn_up"
-        case .down: suffix = "ffn_down"
-        }
-        return "blk.\(i).\(suffix).weight"
-    }
+    func layer(_ i: Int, _ role: LayerWeightRole) -> String { role.key(layer: i, gguf: isGGUF) }
 
-    static let huggingFace = LlamaWeightNames(embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", output: "lm_head.weight") { i, role in
-        let suffix: String
-        switch role {
-        case .attentionNorm: suffix = "input_layernorm"
-        case .q: suffix = "self_attn.q_proj"
-        case .k: suffix = "self_attn.k_proj"
-        case .v: suffix = "self_attn.v_proj"
-        case .o: suffix = "self_attn.o_proj"
-        case .mlpNorm: suffix = "post_attention_layernorm"
-        case .gate: suffix = "mlp.gate_proj"
-        case .up: suffix = "mlp.up_proj"
-        case .down: suffix = "mlp.down_proj"
-        }
-        return "model.layers.\(i).\(suffix).weight"
-    }
+    static let gguf = LlamaWeightNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight",
+                                       output: "output.weight", isGGUF: true)
+    static let huggingFace = LlamaWeightNames(embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight",
+                                              output: "lm_head.weight", isGGUF: false)
 }
 
 // MARK: - sources
