@@ -32,18 +32,11 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Ingest", dependencies: ["CPoppler"]),
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels"]),
-        .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
-        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
-        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers"]),
+        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
         .target(name: "RAG", dependencies: [
             "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "rag-cli", dependencies: [
-            "RAG", "RAGServer",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
         .target(name: "RAGServer", dependencies: [
@@ -56,42 +49,47 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "rag-cli", dependencies: [
+            "RAG", "RAGServer",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "rag-server", dependencies: [
             "RAG", "RAGServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
 
+        // Benchmarks against peers (run with `swift run -c release bench-NAME`).
+        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
+        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
+        .executableTarget(name: "bench-tokenizers", dependencies: ["Tokenizers"], path: "bench/tokenizers"),
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
-        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
-        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
+        .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
+        .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
 
-        .testTarget(name: "RAGTests", dependencies: ["RAG"]),
-        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
-        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
-        // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, so the
-        // server's tests, the OpenAI compatibility script and the web-page check run before the pipeline lands.
+        // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the
+        // server's scheduling tests (queue, disconnects, shutdown) that need generation slow on purpose.
         .target(name: "ServerTestSupport", dependencies: ["RAG", "RAGServer"], path: "Tests/ServerTestSupport"),
         .executableTarget(name: "rag-server-scripted", dependencies: [
             "RAGServer", "ServerTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ScriptedServer"),
+
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
+        .testTarget(name: "EmbedderTests", dependencies: ["Embedder"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAGServer", "ServerTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
-        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
-        .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
-        .executableTarget(name: "bench-tokenizers", dependencies: ["Tokenizers"], path: "bench/tokenizers"),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "EmbedderTests", dependencies: ["Embedder"], resources: [.copy("Fixtures")]),
     ]
 )

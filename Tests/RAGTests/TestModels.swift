@@ -24,6 +24,7 @@ enum TestModels {
 
     /// A pipeline over a fresh base in `dir`, with the real models.
     static func pipeline(in dir: URL, withGenerator: Bool = false) throws -> RAGPipeline {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let e = try requireEmbedder()
         let g: LlamaTextGenerator? = withGenerator ? try requireGenerator() : nil
         return try RAGPipeline(configuration: RAGPipeline.Configuration(database: dir.appendingPathComponent("kb.db")), embedder: e) {

@@ -22,7 +22,8 @@ struct FolderSync {
         do { scan = try FolderScanner(root: root, options: options).scan() } catch {
             throw RAGError.invalidInput("\(error)")
         }
-        for (reason, n) in scan.skipped { report.skipped[reason.rawValue, default: 0] += n }
+        for (reason, n) in scan.skipped where reason != .unsupportedExtension { report.skipped[reason.rawValue, default: 0] += n }
+        for (ext, n) in scan.skippedExtensions { report.skipped["unsupported type \(ext.isEmpty ? "(no extension)" : "." + ext)", default: 0] += n }
         report.failed += scan.problems.map { IngestFailure(path: $0.path, reason: $0.reason) }
 
         let source = Self.source(for: root)
