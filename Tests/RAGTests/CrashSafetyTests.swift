@@ -23,8 +23,8 @@ final class CrashSafetyTests: XCTestCase {
         let sentences = ["Vectors are compared by cosine similarity.", "The graph keeps sixteen links per node.",
                          "Lexical search ranks with BM25.", "Chunks overlap by a few sentences.",
                          "Answers cite their passages by number."]
-        for i in 0..<36 {
-            let body = (0..<60).map { j in "Document \(i) line \(j): \(sentences[(i + j) % sentences.count])" }
+        for i in 0..<24 {
+            let body = (0..<30).map { j in "Document \(i) line \(j): \(sentences[(i + j) % sentences.count])" }
             try docs.write("doc\(i).md", "# Document \(i)\n\n" + body.joined(separator: " "))
         }
 
@@ -34,7 +34,7 @@ final class CrashSafetyTests: XCTestCase {
         _ = try reference.ingest(folder: docs.url, progress: { _ in })
         let fullSeconds = Date().timeIntervalSince(started)
         let expected = Dictionary(uniqueKeysWithValues: try reference.base.documentInfos(offset: 0, limit: 1000).items.map { ($0.path, $0.chunks) })
-        XCTAssertEqual(expected.count, 36)
+        XCTAssertEqual(expected.count, 24)
 
         let db = store.url.appendingPathComponent("crash.db")
         var rng = SystemRandomNumberGenerator()
