@@ -6,4 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
 scripts/fetch-models.sh
+# The official OpenAI client, for the compatibility test that talks to the real server.
+python3 -m pip install --quiet --disable-pip-version-check openai
 swift test -c release

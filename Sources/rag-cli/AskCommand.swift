@@ -40,7 +40,7 @@ struct AskCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var c = base.configuration
+        var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
         let interrupt = Interrupt.install()

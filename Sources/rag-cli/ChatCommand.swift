@@ -17,7 +17,7 @@ struct ChatCommand: AsyncParsableCommand {
     var history: Int = 6
 
     func run() async throws {
-        var c = base.configuration
+        var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
         var turns: [ChatTurn] = []

@@ -11,7 +11,7 @@ struct DeleteCommand: AsyncParsableCommand {
     @OptionGroup var base: BaseOptions
 
     func run() async throws {
-        let pipeline = try RAGPipeline.open(base.configuration)
+        let pipeline = try RAGPipeline.open(base.existing())
         let docs = try pipeline.base.documents()
         var missing: [String] = []
         for path in paths {
@@ -30,7 +30,7 @@ struct CompactCommand: AsyncParsableCommand {
     @OptionGroup var base: BaseOptions
 
     func run() async throws {
-        let pipeline = try RAGPipeline.open(base.configuration)
+        let pipeline = try RAGPipeline.open(base.existing())
         let before = try await pipeline.stats().fileBytes
         try pipeline.base.compact()
         let after = try await pipeline.stats().fileBytes

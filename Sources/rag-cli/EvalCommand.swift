@@ -24,7 +24,7 @@ struct EvalRetrievalCommand: AsyncParsableCommand {
 
     func run() async throws {
         let qs = try EvalQuery.load(URL(fileURLWithPath: queries))
-        let pipeline = try RAGPipeline.open(base.configuration)
+        let pipeline = try RAGPipeline.open(base.existing())
         let rows = try RetrievalEvaluation.run(pipeline, queries: qs)
         if json { try Console.json(rows.map { Row(mode: $0.mode.rawValue, scores: $0.scores) }); return }
         let n = qs.filter(\.isAnswerable).count
@@ -59,7 +59,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
     func run() async throws {
         var qs = try EvalQuery.load(URL(fileURLWithPath: queries))
         if let limit { qs = Array(qs.prefix(limit)) }
-        var c = base.configuration
+        var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
         let (summary, records) = try AnswerEvaluation.run(pipeline, queries: qs, generation: generator.generation) { done, total in

@@ -10,6 +10,14 @@ struct BaseOptions: ParsableArguments {
     @Option(name: .long, help: "Embedder folder (Hugging Face layout; default: all-MiniLM-L6-v2 in the models folder).")
     var embedder: String?
 
+    /// The configuration of a base that must already exist (every command but `ingest` and `serve`).
+    func existing() throws -> RAGPipeline.Configuration {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw RAGError.invalidInput("\(db): no knowledge base here yet (create one with: rag ingest FOLDER --db \(db))")
+        }
+        return configuration
+    }
+
     var configuration: RAGPipeline.Configuration {
         var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db))
         c.embedderPath = embedder ?? ProcessInfo.processInfo.environment["RAG_EMBEDDER"]

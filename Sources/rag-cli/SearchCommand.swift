@@ -29,7 +29,7 @@ struct SearchCommand: AsyncParsableCommand {
     struct Output: Encodable { var hits: [SearchHit] }
 
     func run() async throws {
-        let pipeline = try RAGPipeline.open(base.configuration)
+        let pipeline = try RAGPipeline.open(base.existing())
         let hits = try await pipeline.search(query, options: SearchOptions(k: k, mode: mode, pathGlob: filter))
         if json { try Console.json(Output(hits: hits)); return }
         if hits.isEmpty { Console.out("no matches"); return }

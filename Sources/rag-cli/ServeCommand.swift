@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import Logging
 import RAGServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -9,13 +7,5 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
-    func run() async throws {
-        let config: ServerConfig
-        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
-            throw ValidationError("\(error)")
-        }
-        config.bootstrapLogging()
-        let server = RAGHTTPServer(config: config, logger: Logger(label: "rag-server")) { try await config.openPipeline() }
-        try await server.run()
-    }
+    func run() async throws { try await ServerConfig.serve(options) }
 }

@@ -11,10 +11,7 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: base.db) else {
-            throw RAGError.invalidInput("\(base.db): no knowledge base here yet (create one with: rag ingest FOLDER --db \(base.db))")
-        }
-        let pipeline = try RAGPipeline.open(base.configuration)
+        let pipeline = try RAGPipeline.open(base.existing())
         let s = try await pipeline.stats()
         let p = pipeline.base.index.parameters
         if json { try Console.json(s); return }

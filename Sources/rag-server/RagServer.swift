@@ -1,7 +1,4 @@
 import ArgumentParser
-import Foundation
-import Logging
-import RAG
 import RAGServer
 
 @main
@@ -19,14 +16,5 @@ struct RagServer: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
-    func run() async throws {
-        let config: ServerConfig
-        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
-            throw ValidationError("\(error)")
-        }
-        config.bootstrapLogging()
-        let logger = Logger(label: "rag-server")
-        let server = RAGHTTPServer(config: config, logger: logger) { try await config.openPipeline() }
-        try await server.run()
-    }
+    func run() async throws { try await ServerConfig.serve(options) }
 }

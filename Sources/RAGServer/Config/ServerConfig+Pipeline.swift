@@ -1,3 +1,4 @@
+import ArgumentParser
 import Logging
 import Foundation
 import RAG
@@ -16,6 +17,18 @@ extension ServerConfig {
         let pipeline = try RAGPipeline.open(c)
         _ = try pipeline.generator()
         return pipeline
+    }
+
+    /// Resolves the options (flags > environment > config file), sets up logging, and serves the
+    /// real pipeline until SIGINT/SIGTERM: what `rag-server` and `rag serve` both do.
+    public static func serve(_ options: ServerOptions) async throws {
+        let config: ServerConfig
+        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("\(error)")
+        }
+        config.bootstrapLogging()
+        let server = RAGHTTPServer(config: config, logger: Logger(label: "rag-server")) { try await config.openPipeline() }
+        try await server.run()
     }
 
     /// The standard logging setup of the server: one handler on stderr at the configured level.
