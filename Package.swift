@@ -61,8 +61,7 @@ let package = Package(
         ]),
 
         // Benchmarks against peers (run with `swift run -c release bench-NAME`).
-        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS"], path: "bench/tensor"),
-        .executableTarget(name: "bench-quant", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/quant"),
+        .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/tensor"),
         .executableTarget(name: "bench-tokenizers", dependencies: ["Tokenizers"], path: "bench/tokenizers"),
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",

@@ -80,6 +80,9 @@ print(String(format: "training step (fwd+bwd+AdamW) %8.3f ms  (of which AdamW %.
 print(String(format: "raw sgemm: forward %.3f ms, backward %.3f ms, total %.3f ms -> step / raw = %.2f, forward / raw = %.2f",
              tRawFwd * 1e3, tRawBwd * 1e3, (tRawFwd + tRawBwd) * 1e3, tStep / (tRawFwd + tRawBwd), tForward / tRawFwd))
 
+print("\n== quantized matvec (Q4_1, Q8_0) against Float32 sgemv ==")
+runQuantMatvecBench()
+
 func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }

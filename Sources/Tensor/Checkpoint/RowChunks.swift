@@ -4,7 +4,7 @@
 import Dispatch
 
 enum RowChunks {
-    /// Below this many weights per call, one thread is faster than waking others (see bench-quant).
+    /// Below this many weights per call, one thread is faster than waking others (see bench-tensor).
     static let parallelCutoff = 1 << 18
 
     /// Calls `body` on contiguous row ranges covering 0..<rows, on up to `threads` threads when

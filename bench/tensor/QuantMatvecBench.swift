@@ -48,8 +48,8 @@ private func secondsPerCall(_ body: () -> Void) -> Double {
 
 public func runQuantMatvecBench() {
     let simd = ["portable", "AVX2+FMA", "AVX-512"][Int(ck_quant_simd_level())]
-    print("bench-quant: matvec y[rows] = W[rows, cols] x; kernel \(simd); Threads.count = \(Threads.count)")
-    print("load average (1 min): \(String(format: "%.1f", loadAverage())) on \(ProcessInfo.processInfo.activeProcessorCount) cores; fastest of 15 batches")
+    print("quantized matvec: y[rows] = W[rows, cols] x; kernel \(simd); Threads.count = \(Threads.count)")
+    print("load average: \(loadAverage()) on \(ProcessInfo.processInfo.activeProcessorCount) cores; fastest of 15 batches")
     print("threads  shape       type  µs/call   GB/s(weights)  | sgemv µs  GB/s   | time sgemv/quant")
     for (rows, cols) in [(576, 1536), (1536, 576), (49152, 576)] {  // MLP down, MLP up, tied embedding (output)
         var x = [Float](repeating: 0, count: cols)
@@ -81,7 +81,4 @@ public func runQuantMatvecBench() {
     openblas_set_num_threads(Int32(Threads.count))
 }
 
-private func loadAverage() -> Double {
-    var loads = [Double](repeating: 0, count: 3)
-    return getloadavg(&loads, 3) > 0 ? loads[0] : -1
-}
+
