@@ -8,11 +8,22 @@ Prints one JSON line: prefill and decode tokens/s (greedy, no stop at end-of-tur
 import json, resource, sys, time
 
 import numpy as np
+import llama_cpp
 from llama_cpp import Llama
 
 model, threads, decode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 prompt = json.load(sys.stdin)
 llm = Llama(model_path=model, n_ctx=1024, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+n_vocab = llm.n_vocab()
+
+
+def next_token():
+    # Recent llama-cpp-python keeps no scores unless logits_all (which would slow prefill):
+    # read the last position's logits from the context directly.
+    logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
+    return int(np.argmax(logits))
+
+
 llm.eval(prompt[:8])  # warm-up
 prefill = decode_s = 0.0
 for _ in range(2):  # best of two
@@ -21,7 +32,7 @@ for _ in range(2):  # best of two
     llm.eval(prompt)
     t1 = time.perf_counter()
     for _ in range(decode):
-        llm.eval([int(np.argmax(llm.scores[llm.n_tokens - 1]))])
+        llm.eval([next_token()])
     t2 = time.perf_counter()
     prefill = max(prefill, len(prompt) / (t1 - t0))
     decode_s = max(decode_s, decode / (t2 - t1))
