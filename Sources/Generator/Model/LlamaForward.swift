@@ -49,14 +49,18 @@ extension LlamaModel {
         state.scores.ensure(max(t, shape.group) * (start + t))  // decode scores a whole group at once
 
         for (l, layer) in weights.layers.enumerated() {
+            let lora = adapter?.layers[l]
             let keys = state.keys + l * state.layerStride, values = state.values + l * state.layerStride
             let newKeys = keys + start * kvDim, newValues = values + start * kvDim  // [T, kvHeads·hd]
 
             // attention block
             rmsNormRows(x, weight: layer.attentionNorm.data, eps: c.rmsNormEps, rows: t, dim: dim, into: xn)
             layer.wq.apply(xn, n: t, into: q, threads: threads)
+            lora?[.q]?.add(xn, n: t, into: q)
             layer.wk.apply(xn, n: t, into: newKeys, threads: threads)
+            lora?[.k]?.add(xn, n: t, into: newKeys)
             layer.wv.apply(xn, n: t, into: newValues, threads: threads)
+            lora?[.v]?.add(xn, n: t, into: newValues)
             for i in 0..<t {
                 let cosines = state.ropeCos.pointer + i * pairs, sines = state.ropeSin.pointer + i * pairs
                 applyRope(q + i * qDim, heads: c.heads, headDim: hd, layout: c.ropeLayout, pairs: pairs, cos: cosines, sin: sines)
@@ -65,14 +69,18 @@ extension LlamaModel {
             causalAttention(q: q, keys: keys, values: values, tokens: t, start: start, shape: shape,
                             scores: state.scores.pointer, out: attn)
             layer.wo.apply(attn, n: t, into: xn, threads: threads)
+            lora?[.o]?.add(attn, n: t, into: xn)
             addInPlace(x, xn, count: t * dim)
 
             // MLP block
             rmsNormRows(x, weight: layer.mlpNorm.data, eps: c.rmsNormEps, rows: t, dim: dim, into: xn)
             layer.wGate.apply(xn, n: t, into: gate, threads: threads)
+            lora?[.gate]?.add(xn, n: t, into: gate)
             layer.wUp.apply(xn, n: t, into: up, threads: threads)
+            lora?[.up]?.add(xn, n: t, into: up)
             swiGLU(gate: gate, up: up, count: t * c.hiddenDim)
             layer.wDown.apply(gate, n: t, into: xn, threads: threads)
+            lora?[.down]?.add(gate, n: t, into: xn)
             addInPlace(x, xn, count: t * dim)
         }
         state.filled = start + t

@@ -16,6 +16,8 @@ public final class LlamaModel: @unchecked Sendable {
     public let url: URL
     let weights: LlamaWeights
     let rope: RopeTable
+    /// A LoRA adapter applied beside the base weights, if this model was made by `adapted(by:)`.
+    public let adapter: LlamaAdapter?
 
     init(config: LlamaConfig, weights: LlamaWeights, tokenizer: ModelTokenizer, url: URL) throws {
         guard tokenizer.tokenizer.vocabSize <= config.vocabSize else {
@@ -28,6 +30,28 @@ public final class LlamaModel: @unchecked Sendable {
         endOfTurnTokens = tokenizer.endOfTurnTokens
         self.url = url
         rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
+        adapter = nil
+    }
+
+    private init(base: LlamaModel, adapter: LlamaAdapter) {
+        config = base.config
+        weights = base.weights
+        tokenizer = base.tokenizer
+        chatTemplate = base.chatTemplate
+        endOfTurnTokens = base.endOfTurnTokens
+        url = base.url
+        rope = base.rope
+        self.adapter = adapter
+    }
+
+    /// This model with the PEFT LoRA adapter in `directory` (adapter_config.json +
+    /// adapter_model.safetensors) applied; the base weights are shared, not copied.
+    public func adapted(by directory: URL) throws -> LlamaModel {
+        let peft: PEFTAdapter
+        do { peft = try PEFTAdapter(directory: directory) } catch let error as TensorError {
+            throw GeneratorError.invalidWeights(error.description)
+        }
+        return LlamaModel(base: self, adapter: try LlamaAdapter(peft, config: config))
     }
 
     /// Chat messages rendered with the model's template (generation prompt appended) and encoded.
