@@ -28,7 +28,8 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let model = try ModelFactory.generator(path: generator.model ?? ProcessInfo.processInfo.environment["RAG_MODEL"])
+        let base = try ModelFactory.generator(path: generator.model ?? ProcessInfo.processInfo.environment["RAG_MODEL"])
+        let model = try generator.adapterPath.map { try base.adapted(by: URL(fileURLWithPath: $0, isDirectory: true)) } ?? base
         let text = chat ? try model.renderChat([ChatTurn(role: "user", content: prompt)]) : prompt
         let interrupt = Interrupt.install()
         let result = try model.generate(prompt: text, options: generator.generation) { piece in

@@ -30,6 +30,9 @@ struct GeneratorOptions: ParsableArguments {
     @Option(name: .long, help: "Generator: a GGUF file or Hugging Face folder (default: SmolLM2-135M-Instruct Q4_1).")
     var model: String?
 
+    @Option(name: .long, help: "LoRA adapter folder for the generator (PEFT layout: adapter_config.json + adapter_model.safetensors). Env RAG_ADAPTER.")
+    var adapter: String?
+
     @Option(name: .long, help: "Prompt template file ([system] and [user] sections with {{passages}} and {{question}}).")
     var template: String?
 
@@ -68,8 +71,11 @@ struct GeneratorOptions: ParsableArguments {
                           repeatPenalty: repeatPenalty, seed: seed, stop: stop)
     }
 
+    var adapterPath: String? { adapter ?? ProcessInfo.processInfo.environment["RAG_ADAPTER"].flatMap { $0.isEmpty ? nil : $0 } }
+
     func apply(to c: inout RAGPipeline.Configuration) {
         c.generatorPath = model ?? ProcessInfo.processInfo.environment["RAG_MODEL"]
+        c.adapterPath = adapterPath
         c.templatePath = template
     }
 }

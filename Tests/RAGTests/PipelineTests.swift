@@ -81,3 +81,36 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(documents, 0)
     }
 }
+
+/// The generator with a LoRA adapter (the Generator's fixture adapter, made by transformers + peft).
+final class AdapterPipelineTests: XCTestCase {
+    static let adapter = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("GeneratorTests/Fixtures/smollm2_lora", isDirectory: true)
+
+    func pipeline(adapter: String) throws -> (RAGPipeline, TempFolder) {
+        let temp = try TempFolder()
+        let e = try TestModels.requireEmbedder(), g = try TestModels.requireGenerator()
+        var c = RAGPipeline.Configuration(database: temp.url.appendingPathComponent("kb.db"))
+        c.adapterPath = adapter
+        return (try RAGPipeline(configuration: c, embedder: e) { g }, temp)
+    }
+
+    func testAdapterIsTheDefaultAndTheBaseStaysByName() throws {
+        let (p, _temp) = try pipeline(adapter: Self.adapter.path)
+        _ = _temp
+        XCTAssertEqual(p.models.adapters, ["smollm2_lora"])
+        XCTAssertEqual(p.models.defaultGenerationModel, "smollm2_lora")
+        XCTAssertEqual(try p.generator(named: nil).name, "smollm2_lora")
+        XCTAssertEqual(try p.generator(named: p.models.generator).name, p.models.generator)
+        XCTAssertThrowsError(try p.generator(named: "nope")) { XCTAssertTrue("\($0)".contains("nope")) }
+    }
+
+    func testMissingAdapterFolderIsAClearError() throws {
+        let (p, temp) = try pipeline(adapter: "/nonexistent/my_adapter")
+        _ = temp
+        XCTAssertThrowsError(try p.generator(named: nil)) { error in
+            XCTAssertTrue("\(error)".contains("/nonexistent/my_adapter"), "\(error)")
+            XCTAssertTrue("\(error)".contains("adapter_config.json"), "\(error)")
+        }
+    }
+}

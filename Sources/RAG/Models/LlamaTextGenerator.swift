@@ -17,7 +17,14 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
         self.contextLength = max(64, min(contextLength, model.config.contextLength))
     }
 
-    public var name: String { model.url.lastPathComponent }
+    /// The model file's name, or the adapter's folder name when one is applied.
+    public var name: String { model.adapter?.name ?? model.url.lastPathComponent }
+
+    public func adapted(by directory: URL) throws -> any TextGenerator {
+        do { return LlamaTextGenerator(model: try model.adapted(by: directory), contextLength: contextLength) } catch {
+            throw RAGError.modelMissing("cannot load the adapter at \(directory.path): \(error)")
+        }
+    }
 
     public func countTokens(_ text: String) -> Int { model.tokenizer.countTokens(text) }
 

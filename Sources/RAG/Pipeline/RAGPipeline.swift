@@ -9,6 +9,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var database: URL
         public var embedderPath: String?
         public var generatorPath: String?
+        /// A LoRA adapter folder (PEFT layout) for the generator: used by default when set; the
+        /// plain generator stays available by its name.
+        public var adapterPath: String?
         public var templatePath: String?
         /// The folder `sync` re-reads; defaults to the folder last ingested into this base.
         public var folder: URL?
@@ -31,6 +34,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     let template: PromptTemplate
     private let generatorLoader: @Sendable () throws -> any TextGenerator
     private var loadedGenerator: (any TextGenerator)?
+    private var loadedAdapter: (any TextGenerator)?
     private let generatorLock = NSLock()
 
     public init(configuration: Configuration, embedder: any TextEmbedder,
@@ -52,9 +56,27 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         return g
     }
 
+    /// The generator a request asks for by name (nil = the default: the adapter when one is set).
+    public func generator(named requested: String?) throws -> any TextGenerator {
+        let info = models
+        let wanted = requested ?? info.defaultGenerationModel
+        if wanted == info.generator { return try generator() }
+        guard let adapterPath = configuration.adapterPath, info.adapters.contains(wanted) else {
+            throw RAGError.invalidInput("model '\(wanted)': not served here (models: \(([info.generator] + info.adapters).joined(separator: ", ")))")
+        }
+        let base = try generator()
+        generatorLock.lock()
+        defer { generatorLock.unlock() }
+        if let adapted = loadedAdapter { return adapted }
+        let adapted = try base.adapted(by: URL(fileURLWithPath: adapterPath, isDirectory: true))
+        loadedAdapter = adapted
+        return adapted
+    }
+
     public var models: ModelInfo {
         let name = configuration.generatorPath.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ModelLocator.defaultGeneratorName
-        return ModelInfo(generator: name, embedder: embedder.identity.name, adapters: [],
+        let adapters = configuration.adapterPath.map { [URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent] } ?? []
+        return ModelInfo(generator: name, embedder: embedder.identity.name, adapters: adapters,
                          contextLength: configuration.contextBudget, embeddingDimension: embedder.identity.dimension)
     }
 
@@ -161,7 +183,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
               !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw RAGError.invalidInput("messages: no user message with a question")
         }
-        let gen = try generator()
+        let gen = try generator(named: request.generation.model)
         var timings = Timings()
         var passages: [Passage] = []
         var messages = request.messages
@@ -213,7 +235,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
 
     public func complete(prompt: String, options: GenerationOptions, onToken: @escaping @Sendable (String) -> Bool) async throws -> CompletionResult {
         try await runOffPool { flag in
-            let gen = try self.generator()
+            let gen = try self.generator(named: options.model)
             return try gen.generate(prompt: prompt, options: options) { !flag.isCancelled && onToken($0) }
         }
     }

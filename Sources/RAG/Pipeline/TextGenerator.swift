@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the pipeline needs of a generator model: its tokenizer's count, its chat template, and
 /// streamed generation. Adapts `Generator.LlamaModel` (see LlamaTextGenerator.swift).
 public protocol TextGenerator: Sendable {
@@ -8,4 +10,6 @@ public protocol TextGenerator: Sendable {
     func renderChat(_ messages: [ChatTurn]) throws -> String
     /// Generates a continuation of `prompt`; `onText` gets each complete piece and returns false to stop.
     func generate(prompt: String, options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult
+    /// The same model with a LoRA adapter (PEFT layout) applied, sharing the base weights.
+    func adapted(by directory: URL) throws -> any TextGenerator
 }

@@ -49,12 +49,15 @@ public struct GenerationOptions: Sendable, Equatable {
     public var repeatLastN: Int
     public var seed: UInt64?
     public var stop: [String]
+    /// Which model generates: the generator's name or an adapter's (`ModelInfo`); nil = the default.
+    public var model: String?
 
     public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40, topP: Double = 0.95, minP: Double = 0.05,
-                repeatPenalty: Double = 1.1, repeatLastN: Int = 64, seed: UInt64? = nil, stop: [String] = []) {
+                repeatPenalty: Double = 1.1, repeatLastN: Int = 64, seed: UInt64? = nil, stop: [String] = [],
+                model: String? = nil) {
         self.maxTokens = maxTokens; self.temperature = temperature; self.topK = topK; self.topP = topP
         self.minP = minP; self.repeatPenalty = repeatPenalty; self.repeatLastN = repeatLastN
-        self.seed = seed; self.stop = stop
+        self.seed = seed; self.stop = stop; self.model = model
     }
 }
 
@@ -212,4 +215,8 @@ public struct ModelInfo: Sendable, Equatable {
         self.generator = generator; self.embedder = embedder; self.adapters = adapters
         self.contextLength = contextLength; self.embeddingDimension = embeddingDimension
     }
+
+    /// What generates when a request names no model: the adapter when one is configured (that is
+    /// why it was given), else the generator itself.
+    public var defaultGenerationModel: String { adapters.first ?? generator }
 }

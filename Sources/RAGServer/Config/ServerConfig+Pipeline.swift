@@ -7,15 +7,13 @@ extension ServerConfig {
     /// Opens the real pipeline this configuration names, with the generator loaded up front so
     /// that /health turns ok only when answers can be served.
     public func openPipeline() async throws -> any RAGService {
-        if let adapter {
-            throw RAGError.invalidInput("--adapter \(adapter): LoRA adapters for the generator are not supported yet")
-        }
         var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db ?? "rag.db"))
         c.embedderPath = embedder
         c.generatorPath = model
+        c.adapterPath = adapter
         c.folder = folder.map { URL(fileURLWithPath: $0, isDirectory: true) }
         let pipeline = try RAGPipeline.open(c)
-        _ = try pipeline.generator()
+        _ = try pipeline.generator(named: nil)  // the default: the adapter when one is given
         return pipeline
     }
 

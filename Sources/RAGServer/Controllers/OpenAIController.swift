@@ -22,7 +22,7 @@ struct OpenAIController {
         let body = try await request.decodeJSON(ChatCompletionRequest.self, context: context)
         let service = try await state.service()
         let model = try ModelResolver.generation(body.model, service.models)
-        let answerRequest = try makeAnswerRequest(body)
+        let answerRequest = try makeAnswerRequest(body, model: model)
         let id = Identifiers.make("chatcmpl"), created = Identifiers.now
         let ticket = state.gate.ticket(for: context.channel)
         let metrics = state.metrics, start = Date()
@@ -61,7 +61,7 @@ struct OpenAIController {
                            produce: { onToken in try await service.answer(answerRequest, onToken: onToken) }).response()
     }
 
-    func makeAnswerRequest(_ body: ChatCompletionRequest) throws -> AnswerRequest {
+    func makeAnswerRequest(_ body: ChatCompletionRequest, model: String) throws -> AnswerRequest {
         guard !body.messages.isEmpty else { throw invalidField("messages", "must contain at least one message") }
         guard body.messages.count <= state.config.maxMessages else {
             throw invalidField("messages", "at most \(state.config.maxMessages) messages are accepted")
@@ -83,7 +83,7 @@ struct OpenAIController {
         }
         let search = try RetrievalController.searchOptions(k: rag?.k, mode: rag?.mode, filter: rag?.filter, defaultK: 5, field: "rag.k")
         return AnswerRequest(messages: turns, search: search,
-                             generation: try body.sampling.options(maxTokensCap: state.config.maxTokens),
+                             generation: try body.sampling.options(maxTokensCap: state.config.maxTokens, model: model),
                              useRetrieval: useRetrieval)
     }
 
@@ -98,7 +98,7 @@ struct OpenAIController {
         guard !prompts.isEmpty else { throw invalidField("prompt", "must not be an empty array") }
         guard prompts.count <= 16 else { throw invalidField("prompt", "at most 16 prompts per request") }
         if let n = body.n, n != 1 { throw invalidField("n", "only n = 1 is supported") }
-        let options = try body.sampling.options(maxTokensCap: state.config.maxTokens)
+        let options = try body.sampling.options(maxTokensCap: state.config.maxTokens, model: model)
         let id = Identifiers.make("cmpl"), created = Identifiers.now
         let ticket = state.gate.ticket(for: context.channel)
         let metrics = state.metrics, start = Date()

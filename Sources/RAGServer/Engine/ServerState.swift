@@ -43,7 +43,7 @@ enum Identifiers {
 /// for embeddings. A request without `model` gets the default.
 enum ModelResolver {
     static func generation(_ requested: String?, _ models: ModelInfo) throws -> String {
-        guard let requested, !requested.isEmpty else { return models.generator }
+        guard let requested, !requested.isEmpty else { return models.defaultGenerationModel }
         guard requested == models.generator || models.adapters.contains(requested) else { throw APIError.modelNotFound(requested) }
         return requested
     }

@@ -70,8 +70,10 @@ struct SamplingFields: Decodable, Sendable {
         case maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
     }
 
-    func options(maxTokensCap: Int) throws -> GenerationOptions {
+    /// The sampling fields as options for `model` (a name `ModelResolver` accepted).
+    func options(maxTokensCap: Int, model: String) throws -> GenerationOptions {
         var o = GenerationOptions()
+        o.model = model
         if let t = temperature {
             guard t >= 0, t <= 2 else { throw invalidField("temperature", "must be between 0 and 2") }
             o.temperature = t

@@ -19,7 +19,11 @@ enum TestBase {
         "lora.md": "# LoRA\n\nLoRA freezes the weights and learns a low-rank update B·A with rank r, scaled by alpha / r.",
     ]
 
-    static func makeService() async throws -> any RAGService {
+    /// The random LoRA adapter the Generator's parity tests use (transformers + peft made it).
+    static let adapter = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("GeneratorTests/Fixtures/smollm2_lora", isDirectory: true)
+
+    static func makeService(adapter: URL? = nil) async throws -> any RAGService {
         let (embedder, generator): (EncoderEmbedder, LlamaTextGenerator)
         do { (embedder, generator) = try models.get() } catch {
             throw XCTSkip("the default models are not installed (\(error)); run scripts/fetch-models.sh")
@@ -30,6 +34,7 @@ enum TestBase {
         for (name, text) in documents { try text.write(to: docs.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         var config = RAGPipeline.Configuration(database: dir.appendingPathComponent("kb.db"))
         config.folder = docs
+        config.adapterPath = adapter?.path
         let pipeline = try RAGPipeline(configuration: config, embedder: embedder) { generator }
         _ = try pipeline.ingest(folder: docs, progress: { _ in })
         return pipeline
