@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import XCTest
 @testable import Tokenizers
 
@@ -15,19 +16,18 @@ final class BPEParityTests: XCTestCase {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw XCTSkip("SmolLM2 GGUF not found at \(url.path); run scripts/fetch-models.sh")
         }
-        let meta = try TestOnlyGGUFMetadata(url: url)
-        let v = meta.values
-        XCTAssertEqual(v["tokenizer.ggml.model"]?.string, "gpt2")
+        let gguf = try GGUFFile(url: url)  // the reader the Generator loads models with
+        XCTAssertEqual(gguf.string("tokenizer.ggml.model"), "gpt2")
         let tokenizer = try BPETokenizer(
-            tokens: try XCTUnwrap(v["tokenizer.ggml.tokens"]?.strings),
-            merges: try XCTUnwrap(v["tokenizer.ggml.merges"]?.strings),
-            tokenTypes: v["tokenizer.ggml.token_type"]?.ints,
-            specialTokenIDs: SpecialTokenIDs(bos: v["tokenizer.ggml.bos_token_id"]?.int,
-                                             eos: v["tokenizer.ggml.eos_token_id"]?.int,
-                                             unknown: v["tokenizer.ggml.unknown_token_id"]?.int,
-                                             padding: v["tokenizer.ggml.padding_token_id"]?.int),
-            preTokenizer: try BPEPreTokenizer(ggmlPre: try XCTUnwrap(v["tokenizer.ggml.pre"]?.string)))
-        return (tokenizer, v["tokenizer.chat_template"]?.string)
+            tokens: try XCTUnwrap(gguf.stringArray("tokenizer.ggml.tokens")),
+            merges: try XCTUnwrap(gguf.stringArray("tokenizer.ggml.merges")),
+            tokenTypes: gguf.intArray("tokenizer.ggml.token_type"),
+            specialTokenIDs: SpecialTokenIDs(bos: gguf.int("tokenizer.ggml.bos_token_id"),
+                                             eos: gguf.int("tokenizer.ggml.eos_token_id"),
+                                             unknown: gguf.int("tokenizer.ggml.unknown_token_id"),
+                                             padding: gguf.int("tokenizer.ggml.padding_token_id")),
+            preTokenizer: try BPEPreTokenizer(ggmlPre: try XCTUnwrap(gguf.string("tokenizer.ggml.pre"))))
+        return (tokenizer, gguf.string("tokenizer.chat_template"))
     }
 
     func testIdsMatchHuggingFaceForEveryFixtureText() throws {
