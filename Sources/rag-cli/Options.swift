@@ -33,6 +33,9 @@ struct GeneratorOptions: ParsableArguments {
     @Option(name: .long, help: "LoRA adapter folder for the generator (PEFT layout: adapter_config.json + adapter_model.safetensors). Env RAG_ADAPTER.")
     var adapter: String?
 
+    @Option(name: .long, help: "Refuse when the best passage's cosine similarity to the question is below this (scripts/calibrate-refusal.sh).")
+    var minRelevance: Double = 0.3
+
     @Option(name: .long, help: "Prompt template file ([system] and [user] sections with {{passages}} and {{question}}).")
     var template: String?
 
@@ -64,6 +67,7 @@ struct GeneratorOptions: ParsableArguments {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard minRelevance >= -1, minRelevance <= 1 else { throw ValidationError("--min-relevance must be a cosine in [-1, 1]") }
     }
 
     var generation: GenerationOptions {
@@ -76,6 +80,7 @@ struct GeneratorOptions: ParsableArguments {
     func apply(to c: inout RAGPipeline.Configuration) {
         c.generatorPath = model ?? ProcessInfo.processInfo.environment["RAG_MODEL"]
         c.adapterPath = adapterPath
+        c.minRelevance = minRelevance
         c.templatePath = template
     }
 }
