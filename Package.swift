@@ -67,6 +67,7 @@ let package = Package(
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
         .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
+        .executableTarget(name: "bench-retrieve", dependencies: ["RAG"], path: "bench/retrieve"),
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the

@@ -2,6 +2,8 @@
 # Server benchmark on loopback (run by the lead once the pipeline lands):
 #   - POST /v1/retrieve throughput and p50/p99 latency with wrk at 1, 16 and 128 connections
 #   - POST /v1/chat/completions (streamed): time to first token and tokens/s with 1 and 4 streams
+#   - the same retrieval in-process (bench-retrieve), to show what HTTP adds
+#   The base should have ≥ 100k chunks: bench/server/make-base.sh builds one from Debian's docs.
 #
 #   bench/server/run.sh --db kb.db --model SmolLM2-135M-Instruct.Q4_1.gguf --embedder all-MiniLM-L6-v2 \
 #       [--duration 10] [--question "..."] [--parallel 4]
@@ -42,6 +44,14 @@ for _ in $(seq 1 1200); do
 done
 
 echo "== rag-server benchmark ($(date -u +%FT%TZ), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg))"
+# The same question in-process (no HTTP), to show the server's overhead.
+retrieve_args=()
+for ((i = 0; i < ${#server_args[@]}; i++)); do
+    case "${server_args[$i]}" in
+        --db|--embedder) retrieve_args+=("${server_args[$i]}" "${server_args[$((i + 1))]}") ;;
+    esac
+done
+"${RAG_RETRIEVE_BIN:-.build/release/bench-retrieve}" "${retrieve_args[@]}" --question "$question" --k 5
 echo "== /v1/retrieve, ${duration}s per run"
 printf '%-12s %12s %10s %10s\n' connections "requests/s" "p50 ms" "p99 ms"
 export RAG_BENCH_QUESTION="$question"
