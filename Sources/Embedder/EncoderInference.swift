@@ -7,7 +7,7 @@ import Tensor
 // Sequences are packed back to back (no padding rows) into groups of about `groupTokens` tokens;
 // each group runs through all layers on one thread with its own workspace, groups spread over the
 // threads (single-threaded BLAS per group: one owner of the cores). Per layer and group:
-//   qkv = x [Wq | Wk | Wv]^T + [bq | bk | bv]          one buffer [N, 3C], three GEMMs into its columns
+//   qkv = x [Wq | Wk | Wv]^T + [bq | bk | bv]          [N, 3C]: one GEMM (weights packed per call) or three into its columns
 //   ctx = softmax(scale Q K^T) V per sequence and head  only the sequence's real tokens
 //   x   = LayerNorm(x + ctx Wo^T + bo)                  bias rides in the LayerNorm pass
 //   h   = GELU(x W1^T + b1)                             GELU right after its GEMM
