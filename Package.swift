@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ScriptedServer"),
 
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),

@@ -29,17 +29,10 @@ public final class BertLayer: Module {
     }
 
     /// x: [B, T, C], mask: [B, 1, 1, T] additive (0 for tokens, -inf for padding) -> [B, T, C]
-    func callAsFunction(_ x: Tensor, mask: Tensor, lengths: [Int]) throws -> Tensor {
-        let attended = GradMode.isEnabled ? try attention(x, mask: mask, causal: false)
-                                          : try attention.inference(x, lengths: lengths)   // [B, T, C]
-        let a = try attentionNorm(try x + attended)                                         // [B, T, C]
-        return try outputNorm(try a + feedForward(a))                                 // [B, T, C]
-    }
-
-    /// W2 GELU(W1 x): [B, T, C] -> [B, T, 4C] -> [B, T, C]. Inference takes the call-free GELU.
-    func feedForward(_ x: Tensor) throws -> Tensor {
-        guard mlp.activation == .gelu, !GradMode.isEnabled else { return try mlp(x) }
-        return try mlp.down(try mlp.up(x).geluNoGrad())
+    /// (Inference normally takes EncoderInference.swift's path, which computes the same.)
+    func callAsFunction(_ x: Tensor, mask: Tensor) throws -> Tensor {
+        let a = try attentionNorm(try x + attention(x, mask: mask, causal: false))   // [B, T, C]
+        return try outputNorm(try a + mlp(a))                                        // [B, T, C]
     }
 
     public func namedParameters() -> [(String, Tensor)] {
@@ -59,6 +52,8 @@ public final class BertModel: Module {
     public let tokenTypeEmbeddings: Embedding // [2, C]  embeddings.token_type_embeddings
     public let embeddingNorm: LayerNorm       //         embeddings.LayerNorm
     public let layers: [BertLayer]            //         encoder.layer.N
+    /// Scratch memory of the inference path, reused across calls.
+    let workspaces = WorkspacePool()
 
     /// A model with random weights (BERT's initialisation: N(0, 0.02) embeddings, PyTorch Linear init).
     public init(config: BertConfig, pooling: PoolingConfig = PoolingConfig(), seed: UInt64 = 0) {
@@ -88,6 +83,9 @@ public final class BertModel: Module {
         guard lengths.allSatisfy({ $0 >= 1 && $0 <= t }) else {
             throw EmbedderError.invalidArgument("row lengths \(lengths) must lie in 1...\(t)")
         }
+        if !GradMode.isEnabled && supportsInferencePath {
+            return inferenceEmbeddings(ids: ids, lengths: lengths)
+        }
         let hidden = try encode(ids: ids, batch: b, length: t, lengths: lengths)   // [B, T, C]
         let pooled = try pool(hidden, lengths: lengths)                            // [B, C]
         return pooling.normalize ? try pooled.l2NormalizedRows() : pooled
@@ -100,7 +98,7 @@ public final class BertModel: Module {
         let types = try tokenTypeEmbeddings([0], shape: [1])                  // [1, C] (one segment)
         var x = try embeddingNorm(try words + positions + types)              // [B, T, C]
         let mask = paddingMask(lengths: lengths, length: t)                   // [B, 1, 1, T]
-        for layer in layers { x = try layer(x, mask: mask, lengths: lengths) }
+        for layer in layers { x = try layer(x, mask: mask) }
         return x
     }
 

@@ -3,15 +3,20 @@ import Dispatch
 import Foundation
 
 /// Thread count for the tensor core: `RAG_THREADS`, or all cores.
+///
+/// One owner of the cores: OpenBLAS runs single-threaded, and the tensor core splits work over its
+/// own threads (`parallelFor`, `sgemm`). Two pools on the same cores were slower than one: OpenBLAS's
+/// workers spin after each call while ours wait for the same cores (bench-embed at 2 threads ran
+/// below 1 thread), and concurrent callers of a threaded OpenBLAS serialise on its queue.
 public enum Threads {
     public static let count: Int = {
         if let s = ProcessInfo.processInfo.environment["RAG_THREADS"], let n = Int(s), n > 0 { return n }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
-    /// Sets OpenBLAS's thread count from `count` once; every BLAS call site goes through this first.
-    static let blasConfigured: Bool = {
-        openblas_set_num_threads(Int32(count))
+    /// Makes OpenBLAS single-threaded once; every BLAS call site in the tensor core goes through this first.
+    public static let blasConfigured: Bool = {
+        openblas_set_num_threads(1)
         return true
     }()
 
@@ -20,8 +25,8 @@ public enum Threads {
 
     /// Runs `body` over `0..<n` split into contiguous chunks, in parallel when `n * costPerItem` is
     /// large enough to pay for the threads; serially otherwise.
-    static func parallelFor(_ n: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = min(count, n)
+    public static func parallelFor(_ n: Int, costPerItem: Int = 1, threads: Int = count, _ body: (Range<Int>) -> Void) {
+        let chunks = min(threads, n)
         if chunks <= 1 || n * costPerItem < parallelCutoff {
             if n > 0 { body(0..<n) }
             return
@@ -33,6 +38,32 @@ public enum Threads {
                 let lo = c * per, hi = min(n, lo + per)
                 if lo < hi { box.value(lo..<hi) }
             }
+        }
+    }
+
+    /// Row-major C = alpha op(A) op(B) + beta C (cblas_sgemm's arguments), split over `threads` by
+    /// rows of C (or by columns when C has few rows) once the product is large enough to pay.
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = count) {
+        _ = blasConfigured
+        func run(_ r: Range<Int>, _ cols: Range<Int>) {
+            let pa = transA ? a + r.lowerBound : a + r.lowerBound * lda
+            let pb = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+            cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                        Int32(r.count), Int32(cols.count), Int32(k), alpha, pa, Int32(lda), pb, Int32(ldb),
+                        beta, c + r.lowerBound * ldc + cols.lowerBound, Int32(ldc))
+        }
+        let parts = min(threads, 2 * m * n * k >> 21)   // ~2 MFLOP per part at least
+        if parts <= 1 || m == 0 || n == 0 { run(0..<m, 0..<n); return }
+        let byRows = m >= 16 * parts
+        let total = byRows ? m : n
+        let unit = byRows ? 8 : 16                      // keep BLAS micro-tiles whole
+        let per = ((total + parts - 1) / parts + unit - 1) / unit * unit
+        let box = UncheckedSendable(run)   // parts write disjoint blocks of C
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let lo = min(total, p * per), hi = min(total, lo + per)
+            if lo < hi { byRows ? box.value(lo..<hi, 0..<n) : box.value(0..<m, lo..<hi) }
         }
     }
 }

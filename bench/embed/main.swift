@@ -56,8 +56,15 @@ func makeChunks(count: Int) throws -> [String] {
 struct Measurement: Codable {
     var sentences_per_s: Double
     var seconds: Double
+    var cpu_seconds: Double   // user + system CPU time of the timed part: less sensitive to other load
     var peak_rss_mb: Double
     var threads: Int
+}
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// Child process: load, warm up, encode every chunk once, print one JSON line.
@@ -65,11 +72,11 @@ func runWorker(chunksPath: String, batch: Int) throws {
     let texts = try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: chunksPath)))
     let encoder = try SentenceEncoder.load(directory: modelDirectory())
     _ = try encoder.encode(Array(texts.prefix(batch)), batchSize: batch)
-    let start = Date()
+    let start = Date(), cpuStart = cpuSeconds()
     _ = try encoder.encode(texts, batchSize: batch)
-    let seconds = Date().timeIntervalSince(start)
+    let seconds = Date().timeIntervalSince(start), cpu = cpuSeconds() - cpuStart
     let threads = Int(ProcessInfo.processInfo.environment["RAG_THREADS"] ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
-    let m = Measurement(sentences_per_s: Double(texts.count) / seconds, seconds: seconds, peak_rss_mb: peakRSSMegabytes(), threads: threads)
+    let m = Measurement(sentences_per_s: Double(texts.count) / seconds, seconds: seconds, cpu_seconds: cpu, peak_rss_mb: peakRSSMegabytes(), threads: threads)
     print(String(decoding: try JSONEncoder().encode(m), as: UTF8.self))
 }
 
@@ -107,14 +114,16 @@ print("bench-embed: \(count) chunks of ~200 words (mean \(tokens.reduce(0, +) / 
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
 let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer_sentence_transformers.py").path
 let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-print("threads | rag sent/s | rag peak RSS MB | s-t (torch) sent/s | s-t peak RSS MB | speed ratio rag/s-t")
+print("threads | rag sent/s | rag peak RSS MB | s-t (torch) sent/s | s-t peak RSS MB | speed ratio rag/s-t | sent per CPU-s rag, s-t, ratio")
 for threads in threadCounts {
     let ours = try run(selfPath, ["--worker", chunksURL.path, "--batch", String(batch)], env: ["RAG_THREADS": String(threads)])
     var line = String(format: "%7d | %10.1f | %15.0f", threads, ours.sentences_per_s, ours.peak_rss_mb)
     if !CommandLine.arguments.contains("--no-peer") {
         let peer = try run("/usr/bin/env", ["python3", peerScript, modelDirectory().path, chunksURL.path, String(threads), String(batch)],
                            env: ["OMP_NUM_THREADS": String(threads), "HF_HUB_OFFLINE": "1"])
-        line += String(format: " | %18.1f | %15.0f | %6.2fx", peer.sentences_per_s, peer.peak_rss_mb, ours.sentences_per_s / peer.sentences_per_s)
+        let (oursCPU, peerCPU) = (Double(count) / ours.cpu_seconds, Double(count) / peer.cpu_seconds)
+        line += String(format: " | %18.1f | %15.0f | %18.2fx | %5.1f, %5.1f, %5.2fx", peer.sentences_per_s, peer.peak_rss_mb,
+                       ours.sentences_per_s / peer.sentences_per_s, oursCPU, peerCPU, oursCPU / peerCPU)
     }
     print(line)
 }

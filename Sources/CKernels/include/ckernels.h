@@ -61,3 +61,16 @@ void ck_block_sums32(const float *x, size_t cols, float *xsum);
 int ck_quant_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
 int ck_quant_set_simd_level(int level);
+// ---- Transformer inference kernels (activations.c): GELU, softmax, residual + LayerNorm ----
+/// x[r, j] = gelu(x[r, j] + bias[j]) (exact erf form, |erf error| < 3e-7), in place; bias may be NULL.
+void ck_bias_gelu_f32(float *x, const float *bias, size_t rows, size_t cols);
+/// Softmax of n values in place (max subtracted first); a row of only -inf becomes zeros.
+void ck_softmax_f32(float *p, size_t n);
+/// Per row: x = LayerNorm(x + y + y_bias) * w + b over `cols` values (biased variance, like torch),
+/// in place. y and y_bias may be NULL (plain LayerNorm).
+void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const float *w, const float *b,
+                          float eps, size_t rows, size_t cols);
+/// Variant the kernels above use: 0 portable, 1 AVX2+FMA.
+int ck_act_simd_level(void);
+/// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
+int ck_act_set_simd_level(int level);

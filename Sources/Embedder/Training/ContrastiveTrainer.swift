@@ -7,7 +7,7 @@ import Tensor
 public final class ContrastiveTrainer {
     public let encoder: SentenceEncoder
     public let config: TrainingConfig
-    let optimizer: CheckpointableAdamW
+    let optimizer: AdamW
     /// Names of the trained parameters, in optimizer order.
     let trainableNames: [String]
 
@@ -27,8 +27,8 @@ public final class ContrastiveTrainer {
         }
         let trainable = model.namedParameters().filter { $0.1.requiresGrad }
         trainableNames = trainable.map(\.0)
-        optimizer = CheckpointableAdamW(parameters: trainable.map(\.1), learningRate: config.learningRate,
-                                        weightDecay: config.weightDecay)
+        optimizer = AdamW(parameters: trainable.map(\.1), learningRate: config.learningRate,
+                          weightDecay: config.weightDecay)
     }
 
     public var trainableParameterCount: Int { optimizer.parameters.reduce(0) { $0 + $1.count } }

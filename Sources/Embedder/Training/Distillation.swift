@@ -80,8 +80,8 @@ public final class Distiller {
         let targets = try teacher.encode(tokenized: ids, batchSize: config.batchSize)   // fixed: computed once
         let before = try meanCosine(heldOut)
         student.model.setTrainable(true)
-        let optimizer = CheckpointableAdamW(parameters: student.model.parameters(), learningRate: config.learningRate,
-                                            weightDecay: config.weightDecay)
+        let optimizer = AdamW(parameters: student.model.parameters(), learningRate: config.learningRate,
+                              weightDecay: config.weightDecay)
         let schedule = LRSchedule.linearWarmup(peak: config.learningRate, warmup: config.warmupSteps)
         var rng = TensorRNG(seed: config.seed)
         let perEpoch = (texts.count + config.batchSize - 1) / config.batchSize

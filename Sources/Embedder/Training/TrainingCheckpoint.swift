@@ -46,7 +46,7 @@ extension ContrastiveTrainer {
         for (name, parameter) in encoder.model.namedParameters() {
             try parameter.copyValues(from: try read("param." + name))
         }
-        try optimizer.restore(step: optimizerStep, from: read, names: trainableNames)
+        try optimizer.restore(step: optimizerStep, names: trainableNames, from: read)
         return step
     }
 }

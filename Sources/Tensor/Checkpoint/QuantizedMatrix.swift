@@ -137,7 +137,7 @@ public final class QuantizedMatrix: @unchecked Sendable {
     // MARK: - matmul
 
     /// Y[n, rows] = X[n, cols] Wᵀ (row-major). Up to 2 vectors go through matvec; more through
-    /// tiles of dequantized rows and cblas_sgemm (which threads by itself).
+    /// tiles of dequantized rows and Threads.sgemm (split over `threads`).
     public func matmul(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, threads: Int = Threads.count) {
         if n <= 0 || rows == 0 { return }
         if n <= 2 && hasDirectKernel {
@@ -157,8 +157,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
             let m = min(tileRows, rows - r0)
             GGMLDecoder.decode(type, from: blocks + r0 * rowBytes, into: tile, count: m * cols)
             // Y[:, r0..<r0+m] = X · tileᵀ, written in place with leading dimension `rows`
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(m), blasint(cols),
-                        1, x, blasint(cols), tile, blasint(cols), 0, y + r0, blasint(rows))
+            Threads.sgemm(transA: false, transB: true, m: n, n: m, k: cols, alpha: 1, a: x, lda: cols,
+                          b: tile, ldb: cols, beta: 0, c: y + r0, ldc: rows, threads: threads)
             r0 += m
         }
     }

@@ -1,11 +1,17 @@
+import CKernels
 import Foundation
 
 // Activations (elementwise) and softmax / log-softmax over the last axis (numerically stable).
 
 extension Tensor {
     /// GELU, exact form: 0.5 x (1 + erf(x / sqrt 2)) (BERT's "gelu").
+    /// Forward through CKernels' vectorised erf (|error| < 3e-7); backward with libm's erff.
     public func gelu() -> Tensor {
-        let out = mapUnary { 0.5 * $0 * (1 + erff($0 * 0.70710678)) }
+        let out = denseCopy()
+        let po = out.data
+        Threads.parallelFor(count, costPerItem: 16) { r in
+            ck_bias_gelu_f32(po + r.lowerBound, nil, 1, r.count)
+        }
         return Tensor.record(out, inputs: [self]) { [self] g in
             receiveGrad(Tensor.zipMap(g, self) { g, x in
                 g * (0.5 * (1 + erff(x * 0.70710678)) + x * Foundation.exp(-0.5 * x * x) * 0.39894228)
@@ -115,16 +121,9 @@ extension Tensor {
 
     /// dst = softmax(src) for one row of n values (max subtracted first).
     @inline(__always)
+    /// A fully masked row (all -inf) gets no weight anywhere. Vectorised exp in CKernels.
     static func softmaxRow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n { m = Swift.max(m, src[i]) }
-        if m == -.infinity {  // a fully masked row: no weight anywhere
-            for i in 0..<n { dst[i] = 0 }
-            return
-        }
-        var s: Float = 0
-        for i in 0..<n { let e = Foundation.exp(src[i] - m); dst[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<n { dst[i] *= inv }
+        if UnsafePointer(dst) != src { dst.update(from: src, count: n) }
+        ck_softmax_f32(dst, n)
     }
 }

@@ -46,7 +46,7 @@ extension Tensor {
             for bh in range {
                 let b = bh / heads, h = bh % heads, bkv = b * kvHeads + h / group
                 let p = scratch.data + (needsGrad ? bh * tq * tk : 0)
-                gemm1(opQ, bh, transA: false, opK, bkv, transB: true, into: p, ldc: tk, alpha: alpha)
+                gemm1(opQ, bh, transA: false, opK, bkv, transB: true, into: p, ldc: tk, alpha: alpha, threads: 1)
                 for i in 0..<tq {
                     let row = p + i * tk
                     if let m = maskView {
@@ -61,7 +61,7 @@ extension Tensor {
                     softmaxRow(row, row, tk)
                 }
                 let po = GemmOperand(probsView(p, tq, tk), batchShape: [])
-                gemm1(po, 0, transA: false, opV, bkv, transB: false, into: out.data + bh * tq * dv, ldc: dv)
+                gemm1(po, 0, transA: false, opV, bkv, transB: false, into: out.data + bh * tq * dv, ldc: dv, threads: 1)
             }
         }
         guard needsGrad else { return out }

@@ -62,8 +62,10 @@ extension Tensor {
     }
 
     /// One product C = alpha * op(A[ia]) @ op(B[ib]) + beta * C, C row-major with leading dim `ldc`.
+    /// `threads`: how many threads the product may be split over (1 inside work that is already parallel).
     static func gemm1(_ a: GemmOperand, _ ia: Int, transA: Bool, _ b: GemmOperand, _ ib: Int, transB: Bool,
-                      into pc: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
+                      into pc: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0,
+                      threads: Int = Threads.count) {
         _ = Threads.blasConfigured
         let m = transA ? a.cols : a.rows, k = transA ? a.rows : a.cols
         let n = transB ? b.rows : b.cols
@@ -77,8 +79,8 @@ extension Tensor {
             cblas_sgemv(CblasRowMajor, tb == CblasTrans ? CblasNoTrans : CblasTrans,
                         memRows, memCols, alpha, pb, Int32(b.ld), pa, incA, beta, pc, 1)
         } else {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha,
-                        pa, Int32(a.ld), pb, Int32(b.ld), beta, pc, Int32(ldc))
+            Threads.sgemm(transA: ta == CblasTrans, transB: tb == CblasTrans, m: m, n: n, k: k, alpha: alpha,
+                          a: pa, lda: a.ld, b: pb, ldb: b.ld, beta: beta, c: pc, ldc: ldc, threads: threads)
         }
     }
 

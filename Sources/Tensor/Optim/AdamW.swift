@@ -9,7 +9,8 @@ public final class AdamW {
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     public let decayOnlyMatrices: Bool
     public private(set) var stepCount = 0
-    private var m: [Tensor], v: [Tensor]
+    /// First and second moment estimates, one per parameter (same shapes), for checkpoints.
+    public private(set) var m: [Tensor], v: [Tensor]
 
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
                 eps: Float = 1e-8, weightDecay: Float = 0.01, decayOnlyMatrices: Bool = true) {
@@ -45,6 +46,29 @@ public final class AdamW {
     }
 
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
+
+    /// The moments named `m.<name>` / `v.<name>` after the parameters' `names` (in parameter order).
+    public func state(names: [String]) -> [(String, Tensor)] {
+        zip(names, zip(m, v)).flatMap { name, mv in [("m." + name, mv.0), ("v." + name, mv.1)] }
+    }
+
+    /// Continues from a saved state: the step count and each moment read by `tensor(name)` (named
+    /// as `state(names:)` writes them). Throws naming a moment whose shape differs.
+    public func restore(step: Int, names: [String], from tensor: (String) throws -> Tensor) throws {
+        guard names.count == parameters.count, step >= 0 else {
+            throw TensorError.invalidArgument("AdamW restore: \(names.count) names for \(parameters.count) parameters, step \(step)")
+        }
+        for (i, name) in names.enumerated() {
+            for (key, dst) in [("m." + name, m[i]), ("v." + name, v[i])] {
+                let src = try tensor(key)
+                guard src.shape == dst.shape else {
+                    throw TensorError.checkpoint("optimizer state \(key): shape \(src.shape), parameter has \(dst.shape)")
+                }
+                dst.assignNoGrad(src)
+            }
+        }
+        stepCount = step
+    }
 }
 
 /// SGD with optional momentum (PyTorch form: buf = mu buf + g; p -= lr buf) and L2 weight decay.

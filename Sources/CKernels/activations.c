@@ -1,0 +1,236 @@
+// Elementwise and per-row kernels of the transformer's inference path: GELU (exact erf form, with
+// an optional bias added first), softmax of one row, residual add + LayerNorm of rows. Each has an
+// AVX2+FMA variant chosen once at run time and a portable fallback that tests can force.
+#include "ckernels.h"
+#include <math.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// erf(x) as x P(x^2) / Q(x^2) on [-4, 4], clamped outside (|error| < 3e-7, erf(4) = 1 - 1.5e-8).
+static const float erf_p[7] = {-2.72614225801306e-10f, 2.77068142495902e-08f, -2.10102402082508e-06f,
+                               -5.69250639462346e-05f, -7.34990630326855e-04f, -2.95459980854025e-03f,
+                               -1.60960333262415e-02f};
+static const float erf_q[5] = {-1.45660718464996e-05f, -2.13374055278905e-04f, -1.68282697438203e-03f,
+                               -7.37332916720468e-03f, -1.42647390514189e-02f};
+
+// ---- portable ---------------------------------------------------------------------------------
+
+static inline float erf_portable(float v) {
+    float x = v < -4.0f ? -4.0f : (v > 4.0f ? 4.0f : v);
+    float x2 = x * x, p = erf_p[0], q = erf_q[0];
+    for (int i = 1; i < 7; i++) p = p * x2 + erf_p[i];
+    for (int i = 1; i < 5; i++) q = q * x2 + erf_q[i];
+    return x * p / q;
+}
+
+static void bias_gelu_portable(float *x, const float *bias, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        for (size_t j = 0; j < cols; j++) {
+            float v = row[j] + (bias ? bias[j] : 0.0f);
+            row[j] = 0.5f * v * (1.0f + erf_portable(v * 0.70710678118654752f));
+        }
+    }
+}
+
+static void softmax_portable(float *p, size_t n) {
+    float m = -INFINITY;
+    for (size_t i = 0; i < n; i++) m = p[i] > m ? p[i] : m;
+    if (m == -INFINITY) { for (size_t i = 0; i < n; i++) p[i] = 0; return; }
+    float s = 0;
+    for (size_t i = 0; i < n; i++) { p[i] = expf(p[i] - m); s += p[i]; }
+    float inv = 1.0f / s;
+    for (size_t i = 0; i < n; i++) p[i] *= inv;
+}
+
+static void add_layernorm_portable(float *x, const float *y, const float *y_bias, const float *w,
+                                   const float *b, float eps, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * cols;
+        const float *yr = y ? y + r * cols : NULL;
+        float mean = 0;
+        for (size_t j = 0; j < cols; j++) {
+            float v = xr[j] + (yr ? yr[j] : 0.0f) + (y_bias ? y_bias[j] : 0.0f);
+            xr[j] = v;
+            mean += v;
+        }
+        mean /= (float)cols;
+        float var = 0;
+        for (size_t j = 0; j < cols; j++) { float d = xr[j] - mean; var += d * d; }
+        float rstd = 1.0f / sqrtf(var / (float)cols + eps);
+        for (size_t j = 0; j < cols; j++) xr[j] = (xr[j] - mean) * rstd * w[j] + b[j];
+    }
+}
+
+#if defined(__x86_64__)
+// ---- AVX2 + FMA --------------------------------------------------------------------------------
+
+__attribute__((target("avx2,fma")))
+static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma")))
+static inline float hmax8(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 erf8(__m256 v) {
+    __m256 x = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(erf_p[0]), q = _mm256_set1_ps(erf_q[0]);
+    for (int i = 1; i < 7; i++) p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(erf_p[i]));
+    for (int i = 1; i < 5; i++) q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(erf_q[i]));
+    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 gelu8(__m256 v) {
+    __m256 e = erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+// e^x for x <= 0 (softmax arguments): 2^n e^r with n = round(x log2 e), |r| <= ln2/2, degree-6
+// polynomial (relative error ~2e-7); x below -87 gives 0.
+__attribute__((target("avx2,fma")))
+static inline __m256 exp8_nonpositive(__m256 x) {
+    __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);     // ln2 split in hi + lo
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+    return _mm256_andnot_ps(small, e);
+}
+
+__attribute__((target("avx2,fma")))
+static void bias_gelu_avx2(float *x, const float *bias, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        size_t j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            __m256 v = _mm256_loadu_ps(row + j);
+            if (bias) v = _mm256_add_ps(v, _mm256_loadu_ps(bias + j));
+            _mm256_storeu_ps(row + j, gelu8(v));
+        }
+        if (j < cols) bias_gelu_portable(row + j, bias ? bias + j : NULL, 1, cols - j);
+    }
+}
+
+__attribute__((target("avx2,fma")))
+static void softmax_avx2(float *p, size_t n) {
+    __m256 m8 = _mm256_set1_ps(-INFINITY);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(p + i));
+    float m = hmax8(m8);
+    for (; i < n; i++) m = p[i] > m ? p[i] : m;
+    if (m == -INFINITY) { for (i = 0; i < n; i++) p[i] = 0; return; }
+    __m256 mv = _mm256_set1_ps(m), s8 = _mm256_setzero_ps();
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m256 e = exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(p + i), mv));
+        _mm256_storeu_ps(p + i, e);
+        s8 = _mm256_add_ps(s8, e);
+    }
+    float s = hsum8(s8);
+    for (; i < n; i++) { p[i] = expf(p[i] - m); s += p[i]; }
+    __m256 inv = _mm256_set1_ps(1.0f / s);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), inv));
+    for (; i < n; i++) p[i] *= 1.0f / s;
+}
+
+__attribute__((target("avx2,fma")))
+static void add_layernorm_avx2(float *x, const float *y, const float *y_bias, const float *w,
+                               const float *b, float eps, size_t rows, size_t cols) {
+    if (cols % 8 != 0) { add_layernorm_portable(x, y, y_bias, w, b, eps, rows, cols); return; }
+    for (size_t r = 0; r < rows; r++) {
+        float *xr = x + r * cols;
+        const float *yr = y ? y + r * cols : NULL;
+        __m256 s8 = _mm256_setzero_ps();
+        for (size_t j = 0; j < cols; j += 8) {
+            __m256 v = _mm256_loadu_ps(xr + j);
+            if (yr) v = _mm256_add_ps(v, _mm256_loadu_ps(yr + j));
+            if (y_bias) v = _mm256_add_ps(v, _mm256_loadu_ps(y_bias + j));
+            _mm256_storeu_ps(xr + j, v);
+            s8 = _mm256_add_ps(s8, v);
+        }
+        __m256 mean = _mm256_set1_ps(hsum8(s8) / (float)cols), v8 = _mm256_setzero_ps();
+        for (size_t j = 0; j < cols; j += 8) {
+            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + j), mean);
+            v8 = _mm256_fmadd_ps(d, d, v8);
+        }
+        __m256 rstd = _mm256_set1_ps(1.0f / sqrtf(hsum8(v8) / (float)cols + eps));
+        for (size_t j = 0; j < cols; j += 8) {
+            __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), mean), rstd);
+            _mm256_storeu_ps(xr + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(w + j), _mm256_loadu_ps(b + j)));
+        }
+    }
+}
+#endif
+
+// ---- dispatch ----------------------------------------------------------------------------------
+
+static int act_level = -1;   // -1: not chosen yet; 0 portable; 1 AVX2+FMA
+
+static int best_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+    return 0;
+}
+
+int ck_act_simd_level(void) {
+    int level = __atomic_load_n(&act_level, __ATOMIC_RELAXED);
+    if (level < 0) {
+        level = best_level();
+        __atomic_store_n(&act_level, level, __ATOMIC_RELAXED);
+    }
+    return level;
+}
+
+int ck_act_set_simd_level(int level) {
+    int best = best_level();
+    int chosen = (level < 0 || level > best) ? best : level;
+    __atomic_store_n(&act_level, chosen, __ATOMIC_RELAXED);
+    return chosen;
+}
+
+void ck_bias_gelu_f32(float *x, const float *bias, size_t rows, size_t cols) {
+#if defined(__x86_64__)
+    if (ck_act_simd_level() == 1) { bias_gelu_avx2(x, bias, rows, cols); return; }
+#endif
+    bias_gelu_portable(x, bias, rows, cols);
+}
+
+void ck_softmax_f32(float *p, size_t n) {
+#if defined(__x86_64__)
+    if (ck_act_simd_level() == 1) { softmax_avx2(p, n); return; }
+#endif
+    softmax_portable(p, n);
+}
+
+void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const float *w, const float *b,
+                          float eps, size_t rows, size_t cols) {
+    if (cols == 0) return;
+#if defined(__x86_64__)
+    if (ck_act_simd_level() == 1) { add_layernorm_avx2(x, y, y_bias, w, b, eps, rows, cols); return; }
+#endif
+    add_layernorm_portable(x, y, y_bias, w, b, eps, rows, cols);
+}

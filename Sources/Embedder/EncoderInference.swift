@@ -1,0 +1,164 @@
+import Dispatch
+import Tensor
+
+// The encoder's inference path: the same function as `encode` + `pool` + normalisation under
+// noGrad, computed without padding, autograd or per-op allocation.
+//
+// Sequences are packed back to back (no padding rows) into groups of about `groupTokens` tokens;
+// each group runs through all layers on one thread with its own workspace, groups spread over the
+// threads (single-threaded BLAS per group: one owner of the cores). Per layer and group:
+//   qkv = x [Wq | Wk | Wv]^T + [bq | bk | bv]          [N, 3C]: one GEMM (weights packed per call) or three into its columns
+//   ctx = softmax(scale Q K^T) V per sequence and head  only the sequence's real tokens
+//   x   = LayerNorm(x + ctx Wo^T + bo)                  bias rides in the LayerNorm pass
+//   h   = GELU(x W1^T + b1)                             GELU right after its GEMM
+//   x   = LayerNorm(x + h W2^T + b2)
+
+extension BertModel {
+    /// Tokens per group: large enough for efficient GEMMs, small enough to stay in cache.
+    static let groupTokens = 1024
+    /// Tokens in one call from which the Q, K, V weights are packed for one GEMM.
+    static let fuseQKVTokens = 2048
+
+    /// True when the inference path computes what the autograd path would: dense parameters,
+    /// exact GELU, no LoRA adapter outside the weights.
+    var supportsInferencePath: Bool {
+        guard config.hiddenAct == "gelu" else { return false }
+        if linearLayers().contains(where: { $0.1.lora.map { !$0.merged } ?? false }) { return false }
+        return parameters().allSatisfy(\.isContiguous)
+    }
+
+    /// Sentence embeddings [B, C] of B sequences (`ids`: B rows of T, `lengths[b]` real tokens each).
+    func inferenceEmbeddings(ids: [Int], lengths: [Int], threads: Int = Threads.count,
+                             groupTokens: Int = BertModel.groupTokens) -> Tensor {
+        let c = config.hiddenSize, t = lengths.isEmpty ? 0 : ids.count / lengths.count
+        let out = Tensor(zeros: [lengths.count, c])
+        // Groups of consecutive sequences, about groupTokens tokens each (a longer one alone).
+        var groups: [Range<Int>] = []
+        var start = 0, tokens = 0
+        for (i, n) in lengths.enumerated() {
+            if i > start && tokens + n > groupTokens {
+                groups.append(start..<i)
+                start = i; tokens = 0
+            }
+            tokens += n
+        }
+        if start < lengths.count { groups.append(start..<lengths.count) }
+        // One [3C, C] GEMM beats three [C, C] ones (~15% on this CPU), once the call is big
+        // enough to pay for copying the weights side by side.
+        let fusedQKV = lengths.reduce(0, +) >= Self.fuseQKVTokens ? layers.map { FusedQKV($0.attention) } : nil
+        let workers = Swift.max(1, Swift.min(threads, groups.count))
+        let gemmThreads = Swift.max(1, threads / workers)
+        let job = UncheckedBox { (w: Int) in
+            for g in stride(from: w, to: groups.count, by: workers) {
+                self.workspaces.withWorkspace { ws in
+                    self.encodeGroup(ids: ids, rowLength: t, lengths: lengths, sequences: groups[g], fusedQKV: fusedQKV,
+                                     into: out.data, workspace: ws, threads: gemmThreads)
+                }
+            }
+        }
+        if workers == 1 { job.value(0) } else { DispatchQueue.concurrentPerform(iterations: workers) { job.value($0) } }
+        return out
+    }
+
+    /// Runs the sequences `seqs` (rows of `ids`, each `rowLength` long) through the encoder and
+    /// writes their pooled, normalised embeddings into rows of `out` [B, C].
+    private func encodeGroup(ids: [Int], rowLength t: Int, lengths: [Int], sequences seqs: Range<Int>, fusedQKV: [FusedQKV]?,
+                             into out: UnsafeMutablePointer<Float>, workspace ws: InferenceWorkspace, threads: Int) {
+        let c = config.hiddenSize, hidden = config.intermediateSize, eps = config.layerNormEps
+        let n = seqs.reduce(0) { $0 + lengths[$1] }                         // tokens in the group
+        let longest = seqs.map { lengths[$0] }.max() ?? 0
+        let x = ws.buffer(0, count: n * c)                                  // [N, C]
+        let qkv = ws.buffer(1, count: n * 3 * c)                            // [N, 3C]
+        let ctx = ws.buffer(2, count: n * c)                                // [N, C]
+        let h = ws.buffer(3, count: n * hidden)                             // [N, 4C]
+        let scores = ws.buffer(4, count: longest * longest)                 // [T, T]
+
+        // x = LayerNorm(E_token[id] + E_position[j] + E_type[0])
+        var row = 0
+        for s in seqs {
+            for j in 0..<lengths[s] {
+                (x + (row + j) * c).update(from: wordEmbeddings.weight.data + ids[s * t + j] * c, count: c)
+            }
+            Inference.addLayerNorm(x + row * c, adding: positionEmbeddings.weight.data, yBias: tokenTypeEmbeddings.weight.data,
+                                   weight: embeddingNorm.weight.data, bias: embeddingNorm.bias.data,
+                                   eps: embeddingNorm.eps, rows: lengths[s], cols: c)
+            row += lengths[s]
+        }
+
+        for (l, layer) in layers.enumerated() {
+            let a = layer.attention
+            if let fused = fusedQKV?[l] {
+                Inference.linear(x, rows: n, weight: fused.weight.data, inFeatures: c, outFeatures: 3 * c,
+                                 bias: fused.bias.data, into: qkv, threads: threads)
+            } else {
+                for (i, proj) in [a.query, a.key, a.value].enumerated() {
+                    Inference.linear(x, rows: n, weight: proj.weight.data, inFeatures: c, outFeatures: c,
+                                     bias: proj.bias?.data, into: qkv + i * c, ldy: 3 * c, threads: threads)
+                }
+            }
+            row = 0
+            for s in seqs {
+                Inference.attention(qkv: qkv + row * 3 * c, length: lengths[s], heads: a.heads, headDim: a.headDim,
+                                    into: ctx + row * c, scores: scores)
+                row += lengths[s]
+            }
+            Inference.linear(ctx, rows: n, weight: a.output.weight.data, inFeatures: c, outFeatures: c,
+                             bias: nil, into: h, threads: threads)
+            Inference.addLayerNorm(x, adding: h, yBias: a.output.bias?.data, weight: layer.attentionNorm.weight.data,
+                                   bias: layer.attentionNorm.bias.data, eps: eps, rows: n, cols: c)
+            Inference.linear(x, rows: n, weight: layer.mlp.up.weight.data, inFeatures: c, outFeatures: hidden,
+                             bias: layer.mlp.up.bias?.data, activation: .gelu, into: h, threads: threads)
+            Inference.linear(h, rows: n, weight: layer.mlp.down.weight.data, inFeatures: hidden, outFeatures: c,
+                             bias: nil, into: ctx, threads: threads)
+            Inference.addLayerNorm(x, adding: ctx, yBias: layer.mlp.down.bias?.data, weight: layer.outputNorm.weight.data,
+                                   bias: layer.outputNorm.bias.data, eps: eps, rows: n, cols: c)
+        }
+
+        // Pool (mean over the real tokens, or [CLS]) and normalise, into out[s].
+        row = 0
+        for s in seqs {
+            let len = lengths[s], dst = out + s * c
+            switch pooling.mode {
+            case .cls:
+                dst.update(from: x + row * c, count: c)
+            case .mean:
+                dst.update(repeating: 0, count: c)
+                for j in 0..<len { let src = x + (row + j) * c; for i in 0..<c { dst[i] += src[i] } }
+                let inv = 1 / Float(len)
+                for i in 0..<c { dst[i] *= inv }
+            }
+            if pooling.normalize {
+                var ss: Float = 0
+                for i in 0..<c { ss += dst[i] * dst[i] }
+                let inv = 1 / (ss + 1e-24).squareRoot()
+                for i in 0..<c { dst[i] *= inv }
+            }
+            row += len
+        }
+    }
+}
+
+/// The query, key and value projections side by side: weight [3C, C], bias [3C].
+struct FusedQKV: @unchecked Sendable {
+    let weight: Tensor, bias: Tensor
+
+    init(_ a: SelfAttention) {
+        let c = a.query.inFeatures
+        let projections = [a.query, a.key, a.value]
+        let widths = projections.map(\.outFeatures)
+        weight = Tensor(zeros: [widths.reduce(0, +), c])
+        bias = Tensor(zeros: [widths.reduce(0, +)])
+        var row = 0
+        for p in projections {
+            (weight.data + row * c).update(from: p.weight.data, count: p.outFeatures * c)
+            if let b = p.bias { (bias.data + row).update(from: b.data, count: p.outFeatures) }
+            row += p.outFeatures
+        }
+    }
+}
+
+/// A value handed to concurrent workers that only touch disjoint memory through it.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,62 @@
+import XCTest
+@testable import Embedder
+@testable import Tensor
+
+/// The encoder's inference path (packed sequences, fused ops, workspaces) against the autograd
+/// path it replaces, and against itself over thread counts and group sizes.
+final class EncoderInferenceTests: XCTestCase {
+    /// Embeddings the autograd path computes (padded batch, masked attention), under noGrad.
+    func autogradEmbeddings(_ model: BertModel, _ batch: PaddedBatch) throws -> [Float] {
+        try noGrad {
+            let hidden = try model.encode(ids: batch.ids, batch: batch.lengths.count, length: batch.length, lengths: batch.lengths)
+            return try model.pool(hidden, lengths: batch.lengths).l2NormalizedRows().toArray()
+        }
+    }
+
+    func testInferencePathMatchesAutogradPath() throws {
+        for mode in [PoolingConfig.Mode.mean, .cls] {
+            let encoder = try tinyEncoder(seed: 3, layers: 2, pooling: mode)
+            XCTAssertTrue(encoder.model.supportsInferencePath)
+            let batch = PaddedBatch(tinyTexts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
+            let ref = try autogradEmbeddings(encoder.model, batch)
+            let fast = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths).toArray()
+            let worst = zip(fast, ref).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, 2e-5, "\(mode) pooling")
+            // encode() takes the inference path and agrees too.
+            let encoded = try encoder.encode(tinyTexts, batchSize: 3)
+            for (i, v) in encoded.enumerated() {
+                XCTAssertGreaterThan(cosine(v, Array(ref[(i * 16)..<((i + 1) * 16)])), 0.99999, "text \(i)")
+            }
+        }
+    }
+
+    func testThreadCountsAndGroupSizesGiveTheSameEmbeddings() throws {
+        let encoder = try tinyEncoder(seed: 5, layers: 2)
+        let texts = (0..<23).map { i in tinyTexts[i % tinyTexts.count] + String(repeating: " fish", count: i % 5) }
+        let batch = PaddedBatch(texts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
+        let one = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: 1).toArray()
+        for (threads, group) in [(2, 1024), (2, 10), (3, 25), (1, 1)] {
+            let other = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: threads,
+                                                          groupTokens: group).toArray()
+            XCTAssertLessThan(zip(one, other).map { abs($0 - $1) }.max() ?? 1, 1e-6, "\(threads) threads, groups of \(group) tokens")
+        }
+    }
+
+    func testUnmergedLoRAFallsBackToTheAutogradPath() throws {
+        let encoder = try tinyEncoder(seed: 7, layers: 1)
+        var rng = TensorRNG(seed: 9)
+        let (_, layer) = encoder.model.linearLayers()[0]
+        layer.enableLoRA(rank: 2, alpha: 4, rng: &rng)
+        layer.lora?.training = false
+        if let b = layer.lora?.b { for i in 0..<b.count { b.data[i] = 0.3 } }   // a visible adapter
+        XCTAssertFalse(encoder.model.supportsInferencePath)
+        let batch = PaddedBatch(tinyTexts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
+        let ref = try autogradEmbeddings(encoder.model, batch)
+        let encoded = try encoder.encode(tinyTexts, batchSize: 8).flatMap { $0 }
+        XCTAssertLessThan(zip(encoded, ref).map { abs($0 - $1) }.max() ?? 1, 1e-6)
+        layer.lora?.merge()
+        XCTAssertTrue(encoder.model.supportsInferencePath)
+        let merged = try encoder.encode(tinyTexts, batchSize: 8).flatMap { $0 }
+        XCTAssertLessThan(zip(merged, ref).map { abs($0 - $1) }.max() ?? 1, 2e-5)
+    }
+}

@@ -1,0 +1,198 @@
+import CKernels
+import Foundation
+import XCTest
+@testable import Tensor
+
+/// The inference ops and kernels against the autograd ops they replace (and against double-precision
+/// references), at odd sizes, on both the AVX2 and the portable kernel variants, split over 1-3 threads.
+final class InferenceOpsTests: XCTestCase {
+    override func tearDown() { _ = ck_act_set_simd_level(-1) }
+
+    /// Runs `body` once per kernel variant this CPU has (portable always).
+    func forEachKernelVariant(_ body: (Int) throws -> Void) rethrows {
+        let best = Int(ck_act_set_simd_level(-1))
+        for level in 0...best {
+            XCTAssertEqual(Int(ck_act_set_simd_level(Int32(level))), level)
+            try body(level)
+        }
+        _ = ck_act_set_simd_level(-1)
+    }
+
+    func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+        XCTAssertEqual(a.count, b.count)
+        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    func testBiasGELUMatchesErfReference() throws {
+        forEachKernelVariant { level in
+            for (rows, cols) in [(1, 1), (3, 7), (2, 8), (5, 13), (2, 1536)] {
+                let x = randomTensor([rows, cols], seed: UInt64(cols), std: 3), bias = randomTensor([cols], seed: 7)
+                var y = x.toArray()
+                y.withUnsafeMutableBufferPointer { p in bias.toArray().withUnsafeBufferPointer { b in
+                    ck_bias_gelu_f32(p.baseAddress, b.baseAddress, rows, cols)
+                } }
+                let xs = x.toArray(), bs = bias.toArray()
+                for i in 0..<(rows * cols) {
+                    let v = Double(xs[i] + bs[i % cols])
+                    let ref = 0.5 * v * (1 + erf(v / 2.0.squareRoot()))
+                    XCTAssertEqual(Double(y[i]), ref, accuracy: 2e-6 * max(1, abs(ref)), "level \(level) [\(rows), \(cols)] element \(i)")
+                }
+            }
+        }
+        // Far tails: exactly x above, exactly 0 below (as erf saturates).
+        var tails: [Float] = [-30, -9, 9, 30]
+        ck_bias_gelu_f32(&tails, nil, 1, 4)
+        XCTAssertEqual(tails, [0, 0, 9, 30].map { Float($0) * 1 }, "tails \(tails)")
+    }
+
+    func testTensorGELUForwardAndGradientStillExact() throws {
+        let x = randomTensor([3, 11], seed: 3, std: 2)
+        let y = x.gelu().toArray(), xs = x.toArray()
+        for i in xs.indices {
+            XCTAssertEqual(y[i], 0.5 * xs[i] * (1 + erff(xs[i] * 0.70710678)), accuracy: 1e-6)
+        }
+        try assertGradients([x]) { x.gelu() }
+    }
+
+    func testSoftmaxKernelMatchesDoubleReference() throws {
+        forEachKernelVariant { level in
+            for n in [1, 3, 8, 9, 17, 255] {
+                let scale: Float = n == 9 ? 40 : 4   // wide rows: most weights underflow
+                let x = randomTensor([n], seed: UInt64(n), std: scale).toArray()
+                var y = x
+                ck_softmax_f32(&y, n)
+                let m = Double(x.max() ?? 0)
+                let e = x.map { Foundation.exp(Double($0) - m) }, s = e.reduce(0, +)
+                for i in 0..<n {
+                    XCTAssertEqual(Double(y[i]), e[i] / s, accuracy: 1e-6 * max(1e-3, e[i] / s) + 1e-12, "level \(level) n \(n) i \(i)")
+                }
+            }
+            var masked = [Float](repeating: -.infinity, count: 10)
+            ck_softmax_f32(&masked, 10)
+            XCTAssertEqual(masked, [Float](repeating: 0, count: 10), "a fully masked row has no weight")
+            var partial: [Float] = [0, -.infinity, 0, -.infinity, 1, 2, 3, 4, 5, -.infinity]
+            ck_softmax_f32(&partial, 10)
+            XCTAssertEqual(partial[1], 0); XCTAssertEqual(partial[9], 0)
+            XCTAssertEqual(partial.reduce(0, +), 1, accuracy: 1e-6)
+        }
+    }
+
+    func testAddLayerNormMatchesAutogradLayerNorm() throws {
+        try forEachKernelVariant { level in
+            for (rows, cols) in [(1, 8), (3, 13), (4, 384)] {
+                let x = randomTensor([rows, cols], seed: 11, std: 2), y = randomTensor([rows, cols], seed: 12)
+                let yb = randomTensor([cols], seed: 13), w = randomTensor([cols], seed: 14), b = randomTensor([cols], seed: 15)
+                let ref = try (x + y + yb).layerNorm(weight: w, bias: b, eps: 1e-12).toArray()
+                let out = x.denseCopy()
+                Inference.addLayerNorm(out.data, adding: y.data, yBias: yb.data, weight: w.data, bias: b.data,
+                                       eps: 1e-12, rows: rows, cols: cols)
+                XCTAssertLessThan(maxAbsDiff(out.toArray(), ref), 2e-5, "level \(level) [\(rows), \(cols)]")
+                let plain = x.denseCopy()   // without the residual: plain LayerNorm
+                Inference.addLayerNorm(plain.data, adding: nil, yBias: nil, weight: w.data, bias: b.data,
+                                       eps: 1e-12, rows: rows, cols: cols)
+                let plainRef = try x.layerNorm(weight: w, bias: b, eps: 1e-12).toArray()
+                XCTAssertLessThan(maxAbsDiff(plain.toArray(), plainRef), 2e-5, "level \(level) plain [\(rows), \(cols)]")
+            }
+        }
+    }
+
+    func testLinearMatchesAutogradLinearOnAnyThreadCount() throws {
+        for (rows, inF, outF) in [(1, 5, 3), (37, 24, 40), (70, 33, 129)] {
+            let x = randomTensor([rows, inF], seed: 21), w = randomTensor([outF, inF], seed: 22), b = randomTensor([outF], seed: 23)
+            let plainRef = try Tensor.linear(x, weight: w, bias: b).toArray()
+            let geluRef = try Tensor.linear(x, weight: w, bias: b).gelu().toArray()
+            for threads in 1...3 {
+                let y = Tensor(repeating: .nan, shape: [rows, outF])   // the op must overwrite everything
+                Inference.linear(x.data, rows: rows, weight: w.data, inFeatures: inF, outFeatures: outF, bias: b.data,
+                                 into: y.data, threads: threads)
+                XCTAssertLessThan(maxAbsDiff(y.toArray(), plainRef), 1e-4, "[\(rows), \(inF)] -> \(outF), \(threads) threads")
+                Inference.linear(x.data, rows: rows, weight: w.data, inFeatures: inF, outFeatures: outF, bias: b.data,
+                                 activation: .gelu, into: y.data, threads: threads)
+                XCTAssertLessThan(maxAbsDiff(y.toArray(), geluRef), 1e-4, "gelu, \(threads) threads")
+            }
+            // Into the middle columns of a wider buffer (ldy): the other columns stay untouched.
+            let wide = Tensor(repeating: 7, shape: [rows, outF + 4])
+            Inference.linear(x.data, rows: rows, weight: w.data, inFeatures: inF, outFeatures: outF, bias: b.data,
+                             into: wide.data + 2, ldy: outF + 4)
+            let inner = try wide.slice(axis: 1, 2..<(outF + 2)).toArray()
+            XCTAssertLessThan(maxAbsDiff(inner, plainRef), 1e-4)
+            XCTAssertEqual(try wide.slice(axis: 1, 0..<2).toArray(), [Float](repeating: 7, count: rows * 2))
+        }
+    }
+
+    func testSgemmSplitsAgreeWithOneThread() throws {
+        // by rows (m large), by columns (m small), and transposed operands
+        for (m, n, k, ta, tb) in [(301, 67, 129, false, true), (3, 517, 200, false, false), (131, 95, 77, true, true)] {
+            let a = randomTensor(ta ? [k, m] : [m, k], seed: 31), b = randomTensor(tb ? [n, k] : [k, n], seed: 32)
+            var results: [[Float]] = []
+            for threads in 1...3 {
+                let c = Tensor(repeating: 1, shape: [m, n])
+                Threads.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: ta ? m : k,
+                              b: b.data, ldb: tb ? k : n, beta: 2, c: c.data, ldc: n, threads: threads)
+                results.append(c.toArray())
+            }
+            let at = ta ? try a.transpose(0, 1) : a, bt = tb ? try b.transpose(0, 1) : b
+            let ref = try (at.matmul(bt) * 0.5 + 2).toArray()
+            for (i, r) in results.enumerated() {
+                XCTAssertLessThan(maxAbsDiff(r, ref), 1e-3, "\(i + 1) threads, m \(m) n \(n) k \(k)")
+            }
+        }
+    }
+
+    func testAttentionOverOneSequenceMatchesTensorAttention() throws {
+        for (n, heads, d) in [(1, 1, 4), (7, 3, 8), (33, 2, 13)] {
+            let width = heads * d
+            let qkv = randomTensor([n, 3 * width], seed: UInt64(n))
+            func heads4(_ part: Int) throws -> Tensor {   // [n, H*D] columns of part -> [1, H, n, D]
+                try qkv.slice(axis: 1, (part * width)..<((part + 1) * width)).reshape([1, n, heads, d]).permute([0, 2, 1, 3])
+            }
+            let ref = try Tensor.attention(query: heads4(0), key: heads4(1), value: heads4(2), causal: false)
+                .permute([0, 2, 1, 3]).contiguous().reshape([n, width]).toArray()
+            let out = Tensor(repeating: .nan, shape: [n, width]), scores = Tensor(zeros: [n * n])
+            Inference.attention(qkv: qkv.data, length: n, heads: heads, headDim: d, into: out.data, scores: scores.data)
+            XCTAssertLessThan(maxAbsDiff(out.toArray(), ref), 1e-5, "n \(n), \(heads) heads of \(d)")
+        }
+    }
+
+    func testWorkspaceBuffersGrowAndKeepTheirSlots() {
+        let ws = InferenceWorkspace()
+        let a = ws.buffer(0, count: 10)
+        a[9] = 42
+        XCTAssertEqual(ws.buffer(0, count: 5), a, "a smaller request reuses the buffer")
+        XCTAssertEqual(ws.buffer(0, count: 10)[9], 42)
+        let b = ws.buffer(3, count: 1000)
+        b[999] = 1
+        XCTAssertNotEqual(ws.buffer(2, count: 1), b)
+        let pool = WorkspacePool()
+        let first = pool.withWorkspace { ObjectIdentifier($0) }
+        XCTAssertEqual(pool.withWorkspace { ObjectIdentifier($0) }, first, "returned workspaces are reused")
+    }
+
+    func testAdamWStateRestoresAnInterruptedRun() throws {
+        func run(interruptAt cut: Int?) throws -> [Float] {
+            let w = randomTensor([3, 4], seed: 41), b = randomTensor([4], seed: 42)
+            w.requiresGrad = true; b.requiresGrad = true
+            var adam = AdamW(parameters: [w, b], learningRate: 0.05, weightDecay: 0.1)
+            for step in 0..<6 {
+                if step == cut {   // save, rebuild the optimizer, restore
+                    let saved = adam.state(names: ["w", "b"]).map { ($0.0, $0.1.denseCopy()) }
+                    let lookup = Dictionary(uniqueKeysWithValues: saved)
+                    let stepCount = adam.stepCount
+                    adam = AdamW(parameters: [w, b], learningRate: 0.05, weightDecay: 0.1)
+                    try adam.restore(step: stepCount, names: ["w", "b"]) { name in
+                        guard let t = lookup[name] else { throw TensorError.checkpoint("no \(name)") }
+                        return t
+                    }
+                }
+                let loss = try ((w.matmul(b.reshape([4, 1])) - 1).square()).sum()
+                loss.backward()
+                adam.step()
+                adam.zeroGrad()
+            }
+            return w.toArray() + b.toArray()
+        }
+        XCTAssertEqual(try run(interruptAt: 3), try run(interruptAt: nil))
+        let adam = AdamW(parameters: [Tensor(zeros: [2])])
+        XCTAssertThrowsError(try adam.restore(step: 1, names: ["p"]) { _ in Tensor(zeros: [3]) })
+    }
+}
