@@ -25,15 +25,15 @@ final class KernelTests: XCTestCase {
         let q = (0..<dim).map { _ in r.gaussian() }
         var batch = [Float](repeating: 0, count: rows), gathered = [Float](repeating: 0, count: 3)
         let ids: [Int32] = [10, 0, 4]
-        ck_l2sq_batch_f32(q, base, rows, dim, &batch)
-        ck_l2sq_gather_f32(q, base, dim, ids, 3, &gathered)
+        ck_l2sq_batch_f32(q, base, 4 * dim, rows, dim, &batch)
+        ck_l2sq_gather_f32(q, base, 4 * dim, dim, ids, 3, &gathered)
         for row in 0..<rows {
             let single = base.withUnsafeBufferPointer { ck_l2sq_f32(q, $0.baseAddress! + row * dim, dim) }
             XCTAssertEqual(batch[row], single)
         }
         for (i, id) in ids.enumerated() { XCTAssertEqual(gathered[i], batch[Int(id)]) }
-        ck_dot_batch_f32(q, base, rows, dim, &batch)
-        ck_dot_gather_f32(q, base, dim, ids, 3, &gathered)
+        ck_dot_batch_f32(q, base, 4 * dim, rows, dim, &batch)
+        ck_dot_gather_f32(q, base, 4 * dim, dim, ids, 3, &gathered)
         for (i, id) in ids.enumerated() { XCTAssertEqual(gathered[i], batch[Int(id)]) }
     }
 }

@@ -14,7 +14,7 @@ extension HNSWIndex {
                     for (i, id) in links.enumerated() { ids[i] = id }
                     return links.count
                 }
-                distance.gather(q, base: graph.vectors, ids: ids, count: n, into: dists)
+                distance.gather(q, base: graph.vector(0), stride: graph.nodeBytes, ids: ids, count: n, into: dists)
                 for i in 0..<n where dists[i] < best {
                     best = dists[i]
                     current = ids[i]
@@ -40,7 +40,7 @@ extension HNSWIndex {
         }
         let visited = scratch.visited, tag = scratch.tag
         let ids = scratch.gatherIDs, dists = scratch.gatherDistances
-        let base = UnsafePointer(graph.vectors)
+        let base = UnsafeRawPointer(graph.vector(0)), stride = graph.nodeBytes
 
         let d0 = distance(q, graph.vector(entry))
         visited[Int(entry)] = tag
@@ -62,7 +62,7 @@ extension HNSWIndex {
                 return n
             }
             if n == 0 { continue }
-            distance.gather(q, base: base, ids: ids, count: n, into: dists)
+            distance.gather(q, base: base, stride: stride, ids: ids, count: n, into: dists)
             for i in 0..<n {
                 let d = dists[i]
                 guard results.count < ef || d < lowerBound else { continue }
