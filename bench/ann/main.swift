@@ -13,7 +13,7 @@ let dataDir = option("--data") ?? "/usr/share/datasets/fashion-mnist"
 let M = Int(option("--M") ?? "16") ?? 16
 let efConstruction = Int(option("--efc") ?? "200") ?? 200
 let efSweep = [16, 24, 32, 48, 64, 96, 128, 256, 512]
-let keepPruned = (option("--keep-pruned") ?? "1") != "0"
+let keepPruned = (option("--keep-pruned") ?? "0") != "0"
 let limit = Int(option("--limit") ?? "") ?? Int.max
 let k = 10
 

@@ -51,7 +51,7 @@ final class HNSWGraph {
         let bytes = capacity * nodeBytes, huge = 2 << 20
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes >= huge ? huge : 64)
         #if os(Linux)
-        if bytes >= huge { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
+        if bytes >= huge && getenv("HNSW_NOHUGE") == nil { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
         #endif
         return raw
     }

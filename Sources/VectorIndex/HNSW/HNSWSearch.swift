@@ -1,3 +1,5 @@
+import CKernels
+
 extension HNSWIndex {
     /// Greedy descent (SEARCH-LAYER with ef = 1) from `fromLevel` down to `downTo`, inclusive.
     func greedyClosest(_ q: UnsafePointer<Float>, entry: Int32, fromLevel: Int, downTo: Int,
@@ -52,6 +54,8 @@ extension HNSWIndex {
             let c = candidates.top
             if -c.distance > lowerBound && results.count >= ef { break }
             candidates.pop()
+            // The next candidate's list is needed after this one's distances: ask for it now.
+            if level == 0 && !candidates.isEmpty { ck_prefetch(graph.level0Row(candidates.top.id)) }
             let n = graph.withLinks(c.id, level: level) { links -> Int in
                 var n = 0
                 for id in links where visited[Int(id)] != tag {
