@@ -31,14 +31,15 @@ final class HNSWGraph {
     var upperStride: Int { 1 + M }
     var count: Int { slotOfLabel.count }
 
-    init(dimension: Int, M: Int, capacity: Int = 1024) {
+    /// `hugePages: false` leaves the first buffer to ordinary pages (see `adviseHugePages`).
+    init(dimension: Int, M: Int, capacity: Int = 1024, hugePages: Bool = true) {
         self.dimension = dimension
         self.M = M
         self.M0 = 2 * M
         level0Offset = Self.roundUp(dimension * 4, 64)
         nodeBytes = level0Offset + Self.roundUp((1 + 2 * M) * 4, 64)
         self.capacity = max(capacity, 16)
-        nodes = Self.allocateNodes(self.capacity, nodeBytes: nodeBytes)
+        nodes = Self.allocateNodes(self.capacity, nodeBytes: nodeBytes, hugePages: hugePages)
         bind(0..<self.capacity)
     }
 
@@ -46,15 +47,25 @@ final class HNSWGraph {
 
     private static func roundUp(_ x: Int, _ to: Int) -> Int { (x + to - 1) / to * to }
 
-    /// 64-byte aligned; buffers of 2 MiB or more are 2 MiB aligned and advised to use huge pages.
-    private static func allocateNodes(_ capacity: Int, nodeBytes: Int) -> UnsafeMutableRawPointer {
+    /// 64-byte aligned; buffers of 2 MiB or more are 2 MiB aligned, and with `hugePages` advised to
+    /// use huge pages (fewer TLB misses when the walk jumps between rows).
+    private static func allocateNodes(_ capacity: Int, nodeBytes: Int, hugePages: Bool) -> UnsafeMutableRawPointer {
         let bytes = capacity * nodeBytes, huge = 2 << 20
         let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes >= huge ? huge : 64)
-        #if os(Linux)
-        if bytes >= huge && getenv("HNSW_NOHUGE") == nil { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
-        #endif
+        if hugePages { adviseHugePages(raw, bytes: bytes) }
         return raw
     }
+
+    private static func adviseHugePages(_ raw: UnsafeMutableRawPointer, bytes: Int) {
+        #if os(Linux)
+        if bytes >= 2 << 20 { _ = madvise(raw, bytes, Int32(MADV_HUGEPAGE)) }
+        #endif
+    }
+
+    /// Advises huge pages for a buffer filled on ordinary pages. Loading does this last: faulting in
+    /// fresh huge pages costs more than the load itself on a VM, while the kernel's background
+    /// collapse gives searches the huge pages later at no cost to open time.
+    func adviseHugePages() { Self.adviseHugePages(nodes, bytes: capacity * nodeBytes) }
 
     /// Binds each slot's two parts to their types (vector: Float, links: Int32).
     private func bind(_ slots: Range<Int>) {
@@ -68,7 +79,7 @@ final class HNSWGraph {
     func reserve(_ needed: Int) {
         guard needed > capacity else { return }
         let newCapacity = max(needed, capacity * 2)
-        let bigger = Self.allocateNodes(newCapacity, nodeBytes: nodeBytes)
+        let bigger = Self.allocateNodes(newCapacity, nodeBytes: nodeBytes, hugePages: true)
         bigger.copyMemory(from: nodes, byteCount: slotCount * nodeBytes)
         nodes.deallocate()
         nodes = bigger
