@@ -1,6 +1,7 @@
 // ANN benchmark: our HNSW against hnswlib on Fashion-MNIST (60k base, 1k queries, L2, 784-d),
 // single thread, same M / efConstruction, in the same run. Run with
-//   swift run -c release bench-ann [--data DIR] [--no-peer] [--open100k]
+//   swift run -c release bench-ann [--data DIR] [--no-peer] [--open100k] [--limit N] [--build-only]
+//                                  [--keep-pruned 1]   (keepPrunedConnections, off by default as in hnswlib)
 import Foundation
 import VectorIndex
 
