@@ -21,8 +21,13 @@ final class HNSWRecallTests: XCTestCase {
     /// keepPrunedConnections (off by default) still works and fills lists the heuristic left short:
     /// both settings reach the recall goal, and the filled graph has more level-0 links.
     func testKeepPrunedConnectionsBothWays() throws {
+        #if DEBUG
+        let n = 2_000
+        #else
+        let n = 4_000
+        #endif
         var data = ClusteredData(dimension: 32, clusters: 50, seed: 5)
-        let vectors = data.samples(4_000), queries = data.samples(100)
+        let vectors = data.samples(n), queries = data.samples(100)
         var linkCounts: [Bool: Int] = [:]
         for keep in [false, true] {
             let index = try HNSWIndex(dimension: 32, metric: .l2,
@@ -30,7 +35,7 @@ final class HNSWRecallTests: XCTestCase {
             for (i, v) in vectors.enumerated() { try index.insert(v, label: Int64(i)) }
             let r = try recall(index, queries: queries, k: 10)
             XCTAssertGreaterThanOrEqual(r, 0.95, "keepPrunedConnections \(keep): recall@10 = \(r)")
-            linkCounts[keep] = (0..<Int32(4_000)).reduce(0) { $0 + index.graph.links($1, level: 0).count }
+            linkCounts[keep] = (0..<Int32(n)).reduce(0) { $0 + index.graph.links($1, level: 0).count }
         }
         XCTAssertFalse(HNSWParameters().keepPrunedConnections)
         XCTAssertGreaterThan(linkCounts[true] ?? 0, linkCounts[false] ?? 0)
