@@ -5,11 +5,7 @@ final class HNSWRecallTests: XCTestCase {
     /// 20k clustered 64-d vectors at default settings (M 16, efConstruction 200, efSearch 64).
     /// Release builds (CI) use the full 20k; unoptimised debug builds take 5k to stay quick.
     func testRecallAt10AgainstExactSearch() throws {
-        #if DEBUG
-        let n = 5_000
-        #else
-        let n = 20_000
-        #endif
+        let n = sizeForBuild(debug: 5_000, release: 20_000)
         var data = ClusteredData(dimension: 64, clusters: 100, seed: 1)
         let index = try HNSWIndex(dimension: 64, metric: .l2)
         for (i, v) in data.samples(n).enumerated() { try index.insert(v, label: Int64(i)) }
@@ -21,11 +17,7 @@ final class HNSWRecallTests: XCTestCase {
     /// keepPrunedConnections (off by default) still works and fills lists the heuristic left short:
     /// both settings reach the recall goal, and the filled graph has more level-0 links.
     func testKeepPrunedConnectionsBothWays() throws {
-        #if DEBUG
-        let n = 2_000
-        #else
-        let n = 4_000
-        #endif
+        let n = sizeForBuild(debug: 2_000, release: 4_000)
         var data = ClusteredData(dimension: 32, clusters: 50, seed: 5)
         let vectors = data.samples(n), queries = data.samples(100)
         var linkCounts: [Bool: Int] = [:]
