@@ -144,14 +144,16 @@ float ck_l2sq_f32(const float *a, const float *b, size_t n) { return l2sq_impl(a
 float ck_dot_portable_f32(const float *a, const float *b, size_t n) { return dot_portable(a, b, n); }
 float ck_l2sq_portable_f32(const float *a, const float *b, size_t n) { return l2sq_portable(a, b, n); }
 
-void ck_dot_batch_f32(const float *q, const float *base, size_t count, size_t dim, float *out) {
+#define ROW(base, stride, r) ((const float *)((const char *)(base) + (size_t)(r) * (stride)))
+
+void ck_dot_batch_f32(const float *q, const void *base, size_t stride, size_t count, size_t dim, float *out) {
     ck_distance_fn f = dot_impl;
-    for (size_t r = 0; r < count; r++) out[r] = f(q, base + r * dim, dim);
+    for (size_t r = 0; r < count; r++) out[r] = f(q, ROW(base, stride, r), dim);
 }
 
-void ck_l2sq_batch_f32(const float *q, const float *base, size_t count, size_t dim, float *out) {
+void ck_l2sq_batch_f32(const float *q, const void *base, size_t stride, size_t count, size_t dim, float *out) {
     ck_distance_fn f = l2sq_impl;
-    for (size_t r = 0; r < count; r++) out[r] = f(q, base + r * dim, dim);
+    for (size_t r = 0; r < count; r++) out[r] = f(q, ROW(base, stride, r), dim);
 }
 
 // Rows base[ids[i]] are scattered in memory: start loading the next row while computing this
@@ -159,27 +161,25 @@ void ck_l2sq_batch_f32(const float *q, const float *base, size_t count, size_t d
 // prefetch per line of a long row costs more than it saves (measured on 784-d rows).
 static inline void prefetch_row(const float *row, size_t dim) {
     const char *p = (const char *)row;
-    size_t bytes = dim * sizeof(float);
     __builtin_prefetch(p, 0, 3);
-    if (bytes > 64) __builtin_prefetch(p + 64, 0, 3);
+    if (dim * sizeof(float) > 64) __builtin_prefetch(p + 64, 0, 3);
 }
 
-void ck_dot_gather_f32(const float *q, const float *base, size_t dim,
+static inline void gather(ck_distance_fn f, const float *q, const void *base, size_t stride, size_t dim,
+                          const int32_t *ids, size_t n, float *out) {
+    if (n > 0) prefetch_row(ROW(base, stride, ids[0]), dim);
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n) prefetch_row(ROW(base, stride, ids[i + 1]), dim);
+        out[i] = f(q, ROW(base, stride, ids[i]), dim);
+    }
+}
+
+void ck_dot_gather_f32(const float *q, const void *base, size_t stride, size_t dim,
                        const int32_t *ids, size_t n, float *out) {
-    ck_distance_fn f = dot_impl;
-    if (n > 0) prefetch_row(base + (size_t)ids[0] * dim, dim);
-    for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n) prefetch_row(base + (size_t)ids[i + 1] * dim, dim);
-        out[i] = f(q, base + (size_t)ids[i] * dim, dim);
-    }
+    gather(dot_impl, q, base, stride, dim, ids, n, out);
 }
 
-void ck_l2sq_gather_f32(const float *q, const float *base, size_t dim,
+void ck_l2sq_gather_f32(const float *q, const void *base, size_t stride, size_t dim,
                         const int32_t *ids, size_t n, float *out) {
-    ck_distance_fn f = l2sq_impl;
-    if (n > 0) prefetch_row(base + (size_t)ids[0] * dim, dim);
-    for (size_t i = 0; i < n; i++) {
-        if (i + 1 < n) prefetch_row(base + (size_t)ids[i + 1] * dim, dim);
-        out[i] = f(q, base + (size_t)ids[i] * dim, dim);
-    }
+    gather(l2sq_impl, q, base, stride, dim, ids, n, out);
 }

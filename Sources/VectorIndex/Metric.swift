@@ -38,26 +38,26 @@ struct DistanceFunction {
         return usesDot ? 1 - raw : raw
     }
 
-    /// out[i] = distance(q, base[ids[i]]) for rows of a [N, dimension] base.
+    /// out[i] = distance(q, row ids[i]) for rows `stride` bytes apart from `base`.
     @inline(__always)
-    func gather(_ q: UnsafePointer<Float>, base: UnsafePointer<Float>, ids: UnsafePointer<Int32>,
+    func gather(_ q: UnsafePointer<Float>, base: UnsafeRawPointer, stride: Int, ids: UnsafePointer<Int32>,
                 count: Int, into out: UnsafeMutablePointer<Float>) {
         if usesDot {
-            ck_dot_gather_f32(q, base, dimension, ids, count, out)
+            ck_dot_gather_f32(q, base, stride, dimension, ids, count, out)
             for i in 0..<count { out[i] = 1 - out[i] }
         } else {
-            ck_l2sq_gather_f32(q, base, dimension, ids, count, out)
+            ck_l2sq_gather_f32(q, base, stride, dimension, ids, count, out)
         }
     }
 
-    /// out[r] = distance(q, base[r]) for a contiguous base [count, dimension].
-    func batch(_ q: UnsafePointer<Float>, base: UnsafePointer<Float>, count: Int,
+    /// out[r] = distance(q, row r) for `count` rows `stride` bytes apart from `base`.
+    func batch(_ q: UnsafePointer<Float>, base: UnsafeRawPointer, stride: Int, count: Int,
                into out: UnsafeMutablePointer<Float>) {
         if usesDot {
-            ck_dot_batch_f32(q, base, count, dimension, out)
+            ck_dot_batch_f32(q, base, stride, count, dimension, out)
             for i in 0..<count { out[i] = 1 - out[i] }
         } else {
-            ck_l2sq_batch_f32(q, base, count, dimension, out)
+            ck_l2sq_batch_f32(q, base, stride, count, dimension, out)
         }
     }
 }

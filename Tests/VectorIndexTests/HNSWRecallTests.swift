@@ -5,17 +5,32 @@ final class HNSWRecallTests: XCTestCase {
     /// 20k clustered 64-d vectors at default settings (M 16, efConstruction 200, efSearch 64).
     /// Release builds (CI) use the full 20k; unoptimised debug builds take 5k to stay quick.
     func testRecallAt10AgainstExactSearch() throws {
-        #if DEBUG
-        let n = 5_000
-        #else
-        let n = 20_000
-        #endif
+        let n = sizeForBuild(debug: 5_000, release: 20_000)
         var data = ClusteredData(dimension: 64, clusters: 100, seed: 1)
         let index = try HNSWIndex(dimension: 64, metric: .l2)
         for (i, v) in data.samples(n).enumerated() { try index.insert(v, label: Int64(i)) }
         let r = try recall(index, queries: data.samples(200), k: 10)
         XCTAssertGreaterThanOrEqual(r, 0.95, "recall@10 = \(r) over \(n) vectors")
         XCTAssertEqual(index.count, n)
+    }
+
+    /// keepPrunedConnections (off by default) still works and fills lists the heuristic left short:
+    /// both settings reach the recall goal, and the filled graph has more level-0 links.
+    func testKeepPrunedConnectionsBothWays() throws {
+        let n = sizeForBuild(debug: 2_000, release: 4_000)
+        var data = ClusteredData(dimension: 32, clusters: 50, seed: 5)
+        let vectors = data.samples(n), queries = data.samples(100)
+        var linkCounts: [Bool: Int] = [:]
+        for keep in [false, true] {
+            let index = try HNSWIndex(dimension: 32, metric: .l2,
+                                      parameters: HNSWParameters(keepPrunedConnections: keep))
+            for (i, v) in vectors.enumerated() { try index.insert(v, label: Int64(i)) }
+            let r = try recall(index, queries: queries, k: 10)
+            XCTAssertGreaterThanOrEqual(r, 0.95, "keepPrunedConnections \(keep): recall@10 = \(r)")
+            linkCounts[keep] = (0..<Int32(n)).reduce(0) { $0 + index.graph.links($1, level: 0).count }
+        }
+        XCTAssertFalse(HNSWParameters().keepPrunedConnections)
+        XCTAssertGreaterThan(linkCounts[true] ?? 0, linkCounts[false] ?? 0)
     }
 
     func testCosineAndDotRecall() throws {

@@ -45,6 +45,15 @@ struct ClusteredData {
     mutating func samples(_ n: Int) -> [[Float]] { (0..<n).map { _ in sample() } }
 }
 
+/// Unoptimised debug builds take the smaller size to stay quick; release builds (CI) the full one.
+func sizeForBuild(debug: Int, release: Int) -> Int {
+    #if DEBUG
+    return debug
+    #else
+    return release
+    #endif
+}
+
 /// Mean fraction of the exact top-k found by the index's search.
 func recall(_ index: HNSWIndex, queries: [[Float]], k: Int, ef: Int? = nil) throws -> Double {
     var found = 0

@@ -1,6 +1,7 @@
 // ANN benchmark: our HNSW against hnswlib on Fashion-MNIST (60k base, 1k queries, L2, 784-d),
 // single thread, same M / efConstruction, in the same run. Run with
-//   swift run -c release bench-ann [--data DIR] [--no-peer] [--open100k]
+//   swift run -c release bench-ann [--data DIR] [--no-peer] [--open100k] [--limit N] [--build-only]
+//                                  [--keep-pruned 1]   (keepPrunedConnections, off by default as in hnswlib)
 import Foundation
 import VectorIndex
 
@@ -13,7 +14,7 @@ let dataDir = option("--data") ?? "/usr/share/datasets/fashion-mnist"
 let M = Int(option("--M") ?? "16") ?? 16
 let efConstruction = Int(option("--efc") ?? "200") ?? 200
 let efSweep = [16, 24, 32, 48, 64, 96, 128, 256, 512]
-let keepPruned = (option("--keep-pruned") ?? "1") != "0"
+let keepPruned = (option("--keep-pruned") ?? "0") != "0"
 let limit = Int(option("--limit") ?? "") ?? Int.max
 let k = 10
 

@@ -20,14 +20,18 @@ float ck_l2sq_f32(const float *a, const float *b, size_t n);
 /// Portable fallbacks, exposed so tests can compare the SIMD variants against them.
 float ck_dot_portable_f32(const float *a, const float *b, size_t n);
 float ck_l2sq_portable_f32(const float *a, const float *b, size_t n);
-/// out[r] = f(q, base[r]) for a contiguous base [count, dim].
-void ck_dot_batch_f32(const float *q, const float *base, size_t count, size_t dim, float *out);
-void ck_l2sq_batch_f32(const float *q, const float *base, size_t count, size_t dim, float *out);
-/// out[i] = f(q, base[ids[i]]) for rows gathered from a base [N, dim], prefetching the next row.
-void ck_dot_gather_f32(const float *q, const float *base, size_t dim,
+/// Row r of a strided base is the `dim` floats at (char *)base + r * stride (stride in bytes),
+/// e.g. a contiguous [count, dim] matrix (stride = 4 * dim) or the HNSW graph's node blocks.
+/// out[r] = f(q, row r) for r < count.
+void ck_dot_batch_f32(const float *q, const void *base, size_t stride, size_t count, size_t dim, float *out);
+void ck_l2sq_batch_f32(const float *q, const void *base, size_t stride, size_t count, size_t dim, float *out);
+/// out[i] = f(q, row ids[i]) for rows scattered in a strided base, prefetching the next row.
+void ck_dot_gather_f32(const float *q, const void *base, size_t stride, size_t dim,
                        const int32_t *ids, size_t n, float *out);
-void ck_l2sq_gather_f32(const float *q, const float *base, size_t dim,
+void ck_l2sq_gather_f32(const float *q, const void *base, size_t stride, size_t dim,
                         const int32_t *ids, size_t n, float *out);
+/// Asks for the cache line at `p` (for the graph walk: the next candidate's neighbour list).
+static inline void ck_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 // ---- Checkpoint formats: half floats and GGUF (ggml) quantized blocks ----
 // Block layouts (little-endian, `d`/`m` are IEEE half floats):
 //   Q8_0: 32 values in 34 bytes  { f16 d; int8 q[32] }                 x = d*q

@@ -34,7 +34,7 @@ struct ChangeSet {
         guard nodes[slot] == nil, Int(slot) < slotCount else { return }
         let s = Int(slot)
         guard g.levels[s] >= 0 else { return recordAllocated(slot) }
-        let row = g.level0 + s * g.level0Stride
+        let row = g.level0Row(slot)
         nodes[slot] = NodeState(level: g.levels[s], label: g.labels[s],
                                 vector: Array(UnsafeBufferPointer(start: g.vector(slot), count: g.dimension)),
                                 level0: Array(UnsafeBufferPointer(start: row, count: g.level0Stride)),
@@ -57,13 +57,13 @@ struct ChangeSet {
             let s = Int(slot)
             g.levels[s] = state.level
             guard state.level >= 0 else {
-                g.level0[s * g.level0Stride] = 0
+                g.level0Row(slot)[0] = 0
                 g.upper[s] = []
                 continue
             }
             g.labels[s] = state.label
             g.vector(slot).update(from: state.vector, count: g.dimension)
-            (g.level0 + s * g.level0Stride).update(from: state.level0, count: g.level0Stride)
+            g.level0Row(slot).update(from: state.level0, count: g.level0Stride)
             g.upper[s] = state.upper
             g.slotOfLabel[state.label] = slot
         }

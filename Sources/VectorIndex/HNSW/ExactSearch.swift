@@ -23,14 +23,14 @@ extension HNSWIndex {
                 offer(slot, distance(q, graph.vector(slot)))
             }
         } else {
-            // One batch over the whole [slotCount, D] buffer, in blocks; free slots are skipped.
+            // One batch over the node blocks, in runs; free slots are skipped.
             let block = 4096
             let dists = UnsafeMutablePointer<Float>.allocate(capacity: block)
             defer { dists.deallocate() }
             var start = 0
             while start < graph.slotCount {
                 let n = min(block, graph.slotCount - start)
-                distance.batch(q, base: graph.vectors + start * dimension, count: n, into: dists)
+                distance.batch(q, base: graph.vector(Int32(start)), stride: graph.nodeBytes, count: n, into: dists)
                 for i in 0..<n where graph.levels[start + i] >= 0 {
                     let slot = Int32(start + i)
                     if let filter, !filter.allows(graph.labels[start + i]) { continue }

@@ -42,14 +42,18 @@ public final class HNSWIndex: @unchecked Sendable {
     /// Undo log of the open `update(in:)`, nil outside one.
     var changeSet: ChangeSet?
 
-    public init(dimension: Int, metric: Metric, parameters: HNSWParameters = HNSWParameters(),
-                capacity: Int = 1024) throws {
+    public convenience init(dimension: Int, metric: Metric, parameters: HNSWParameters = HNSWParameters(),
+                            capacity: Int = 1024) throws {
+        try self.init(dimension: dimension, metric: metric, parameters: parameters, capacity: capacity, hugePages: true)
+    }
+
+    init(dimension: Int, metric: Metric, parameters: HNSWParameters, capacity: Int, hugePages: Bool) throws {
         guard dimension > 0 else { throw VectorIndexError.invalidParameter("dimension must be > 0, got \(dimension)") }
         try parameters.validate()
         self.dimension = dimension
         self.metric = metric
         self.parameters = parameters
-        self.graph = HNSWGraph(dimension: dimension, M: parameters.M, capacity: capacity)
+        self.graph = HNSWGraph(dimension: dimension, M: parameters.M, capacity: capacity, hugePages: hugePages)
         self.distance = DistanceFunction(metric: metric, dimension: dimension)
         self.generator = LevelGenerator(state: parameters.seed)
         self.scratchPool = ScratchPool(maxLinks: parameters.M0, dimension: dimension)

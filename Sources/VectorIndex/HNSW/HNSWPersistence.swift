@@ -141,8 +141,9 @@ extension HNSWIndex {
             keepPrunedConnections: try int("keep_pruned_connections") != 0)
         let slotCount = Int(try int("slot_count"))
         let index = try HNSWIndex(dimension: Int(try int("dimension")), metric: metric,
-                                  parameters: parameters, capacity: slotCount)
+                                  parameters: parameters, capacity: slotCount, hugePages: false)
         try index.loadNodes(from: db, slotCount: slotCount)
+        index.graph.adviseHugePages()
         index.graph.entryPoint = Int32(try int("entry_point"))
         index.graph.maxLevel = Int(try int("max_level"))
         index.generator = LevelGenerator(state: UInt64(bitPattern: try int("generator_state")))

@@ -1,3 +1,5 @@
+import CKernels
+
 extension HNSWIndex {
     /// Greedy descent (SEARCH-LAYER with ef = 1) from `fromLevel` down to `downTo`, inclusive.
     func greedyClosest(_ q: UnsafePointer<Float>, entry: Int32, fromLevel: Int, downTo: Int,
@@ -14,7 +16,7 @@ extension HNSWIndex {
                     for (i, id) in links.enumerated() { ids[i] = id }
                     return links.count
                 }
-                distance.gather(q, base: graph.vectors, ids: ids, count: n, into: dists)
+                distance.gather(q, base: graph.vector(0), stride: graph.nodeBytes, ids: ids, count: n, into: dists)
                 for i in 0..<n where dists[i] < best {
                     best = dists[i]
                     current = ids[i]
@@ -40,7 +42,7 @@ extension HNSWIndex {
         }
         let visited = scratch.visited, tag = scratch.tag
         let ids = scratch.gatherIDs, dists = scratch.gatherDistances
-        let base = UnsafePointer(graph.vectors)
+        let base = UnsafeRawPointer(graph.vector(0)), stride = graph.nodeBytes
 
         let d0 = distance(q, graph.vector(entry))
         visited[Int(entry)] = tag
@@ -52,6 +54,8 @@ extension HNSWIndex {
             let c = candidates.top
             if -c.distance > lowerBound && results.count >= ef { break }
             candidates.pop()
+            // The next candidate's list is needed after this one's distances: ask for it now.
+            if level == 0 && !candidates.isEmpty { ck_prefetch(graph.level0Row(candidates.top.id)) }
             let n = graph.withLinks(c.id, level: level) { links -> Int in
                 var n = 0
                 for id in links where visited[Int(id)] != tag {
@@ -62,7 +66,7 @@ extension HNSWIndex {
                 return n
             }
             if n == 0 { continue }
-            distance.gather(q, base: base, ids: ids, count: n, into: dists)
+            distance.gather(q, base: base, stride: stride, ids: ids, count: n, into: dists)
             for i in 0..<n {
                 let d = dists[i]
                 guard results.count < ef || d < lowerBound else { continue }
