@@ -19,6 +19,8 @@ public final class Generator {
     /// Threads of each matrix-vector product.
     public let threads: Int
     private let state: InferenceState
+    /// Threads of the decode steps, created once.
+    private let pool: WorkerPool
     private let makeDecoder: () -> any TokenStreamDecoding
     private let endTokens: Set<Int>
     /// Tokens whose keys/values are in the cache, in order (reused when the next prompt shares a prefix).
@@ -38,6 +40,7 @@ public final class Generator {
         self.contextLength = max(1, min(contextLength ?? model.config.contextLength, model.config.contextLength))
         self.threads = max(1, threads)
         state = InferenceState(config: model.config, contextLength: self.contextLength)
+        pool = WorkerPool(threads: self.threads)
         makeDecoder = decoder
         self.endTokens = endTokens
     }
@@ -136,7 +139,7 @@ public final class Generator {
     /// Forward pass of `tokens` after the cache; keeps `cachedTokens` in step with the cache.
     func run(_ tokens: [Int], logits: LogitRows) throws {
         do {
-            try model.forward(tokens, state: state, logits: logits, threads: threads)
+            try model.forward(tokens, state: state, logits: logits, threads: threads, pool: pool)
         } catch {
             reset()
             throw error

@@ -16,6 +16,8 @@ public final class LlamaModel: @unchecked Sendable {
     public let url: URL
     let weights: LlamaWeights
     let rope: RopeTable
+    /// Direct views of the weights for decodeStep; nil when some matrix is neither Q8_0 nor Q4_1.
+    let decodeMatrices: DecodeMatrices?
 
     init(config: LlamaConfig, weights: LlamaWeights, tokenizer: ModelTokenizer, url: URL) throws {
         guard tokenizer.tokenizer.vocabSize <= config.vocabSize else {
@@ -28,6 +30,7 @@ public final class LlamaModel: @unchecked Sendable {
         endOfTurnTokens = tokenizer.endOfTurnTokens
         self.url = url
         rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
+        decodeMatrices = DecodeMatrices(weights)
     }
 
     /// Chat messages rendered with the model's template (generation prompt appended) and encoded.
