@@ -3,7 +3,8 @@
 // Per 32-value block: Q8_0 gives d * sum(q[j] * x[j]); Q4_1 gives d * sum(nibble[j] * x[j]) + m *
 // sum(x[j]), where sum(x) over each block is computed once per call (xsum). The integer codes are
 // widened to floats in registers, so only the packed blocks are read from memory.
-// Variants: AVX-512F (16 lanes), AVX2+FMA+F16C (8 lanes), portable C; picked at run time.
+// Variants: AVX-512F (16 lanes), AVX2+FMA+F16C (8 lanes, 4 rows per pass, software prefetch),
+// portable C; picked at run time.
 #include "ckernels.h"
 #include "half.h"
 #include <string.h>

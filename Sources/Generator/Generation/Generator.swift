@@ -16,7 +16,7 @@ public final class Generator {
     public let model: LlamaModel
     /// Positions this generator's KV cache holds (≤ the model's context length).
     public let contextLength: Int
-    /// Threads of each matrix-vector product.
+    /// Threads of a forward pass: a worker pool for decode steps, BLAS/Dispatch for prefill.
     public let threads: Int
     private let state: InferenceState
     /// Threads of the decode steps, created once.
@@ -27,7 +27,8 @@ public final class Generator {
     private var cachedTokens: [Int] = []
 
     /// `contextLength` caps the KV cache (default: the model's context length; memory is reserved
-    /// but only touched as positions fill). `threads` splits each matrix-vector product.
+    /// but only touched as positions fill). `threads` splits the matrix products; decode keeps
+    /// `threads - 1` worker threads (asleep when idle) for the life of the generator.
     public convenience init(model: LlamaModel, contextLength: Int? = nil, threads: Int = Threads.count) {
         let tokenizer = model.tokenizer
         self.init(model: model, contextLength: contextLength, threads: threads,
