@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["CPoppler"]),
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
-        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
+        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS", "CKernels"]),
         .target(name: "RAG", dependencies: [
             "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite",
             .product(name: "Logging", package: "swift-log"),
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
         .testTarget(name: "EmbedderTests", dependencies: ["Embedder"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GeneratorTests", dependencies: ["Generator"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAGServer", "ServerTestSupport",

@@ -3,7 +3,8 @@
 // Per 32-value block: Q8_0 gives d * sum(q[j] * x[j]); Q4_1 gives d * sum(nibble[j] * x[j]) + m *
 // sum(x[j]), where sum(x) over each block is computed once per call (xsum). The integer codes are
 // widened to floats in registers, so only the packed blocks are read from memory.
-// Variants: AVX-512F (16 lanes), AVX2+FMA+F16C (8 lanes), portable C; picked at run time.
+// Variants: AVX-512F (16 lanes), AVX2+FMA+F16C (8 lanes, 4 rows per pass, software prefetch),
+// portable C; picked at run time.
 #include "ckernels.h"
 #include "half.h"
 #include <string.h>
@@ -79,54 +80,123 @@ static inline float hsum256(__m256 v) {
 #define I8X8_TO_PS(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
 #define U8X8_EPI32(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
 
+// Rows go in groups of 4 so each x vector loaded feeds 4 rows; the scales of the 4 rows' blocks
+// are widened together: 4 × [d, m] halves -> one vcvtph2ps -> [d0 m0 d1 m1 d2 m2 d3 m3].
+
+// The [d, m] (or [d, -]) half pairs of block b of 4 rows as 8 floats.
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 scales4(const uint8_t *const row[4], size_t offset) {
+    uint32_t s0, s1, s2, s3;
+    memcpy(&s0, row[0] + offset, 4);
+    memcpy(&s1, row[1] + offset, 4);
+    memcpy(&s2, row[2] + offset, 4);
+    memcpy(&s3, row[3] + offset, 4);
+    return _mm256_cvtph_ps(_mm_set_epi32((int)s3, (int)s2, (int)s1, (int)s0));
+}
+
+#ifndef PREFETCH_ROWS
+#define PREFETCH_ROWS 4  // prefetch the same block of the next group of 4 rows
+#endif
+#define LANE(v, i) _mm256_permutevar8x32_ps((v), _mm256_set1_epi32(i))
+
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 q8_0_block_dot(const uint8_t *q, __m256 x0, __m256 x1, __m256 x2, __m256 x3) {
+    __m256 p = _mm256_mul_ps(I8X8_TO_PS(q), x0);
+    p = _mm256_fmadd_ps(I8X8_TO_PS(q + 8), x1, p);
+    p = _mm256_fmadd_ps(I8X8_TO_PS(q + 16), x2, p);
+    return _mm256_fmadd_ps(I8X8_TO_PS(q + 24), x3, p);
+}
+
 __attribute__((target("avx2,fma,f16c")))
 static void q8_0_rows_avx2(const uint8_t *w, size_t cols, const float *x, float *y, size_t r0, size_t r1) {
-    size_t nb = cols / QK;
-    for (size_t r = r0; r < r1; r++) {
-        const uint8_t *blk = w + r * nb * Q8_0_BYTES;
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    size_t nb = cols / QK, stride = nb * Q8_0_BYTES;
+    size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t *row[4] = {w + r * stride, w + (r + 1) * stride, w + (r + 2) * stride, w + (r + 3) * stride};
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+        for (size_t b = 0; b < nb; b++) {
+            const float *xb = x + b * QK;
+            __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
+            __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
+            size_t o = b * Q8_0_BYTES;
+            for (int i = 0; i < 4; i++) _mm_prefetch((const char *)row[i] + o + PREFETCH_ROWS * stride, _MM_HINT_T0);
+            __m256 d = scales4(row, o);  // [d0 q q d1 q q ...]: only lanes 0, 2, 4, 6 matter
+            acc0 = _mm256_fmadd_ps(LANE(d, 0), q8_0_block_dot(row[0] + o + 2, x0, x1, x2, x3), acc0);
+            acc1 = _mm256_fmadd_ps(LANE(d, 2), q8_0_block_dot(row[1] + o + 2, x0, x1, x2, x3), acc1);
+            acc2 = _mm256_fmadd_ps(LANE(d, 4), q8_0_block_dot(row[2] + o + 2, x0, x1, x2, x3), acc2);
+            acc3 = _mm256_fmadd_ps(LANE(d, 6), q8_0_block_dot(row[3] + o + 2, x0, x1, x2, x3), acc3);
+        }
+        y[r] = hsum256(acc0);
+        y[r + 1] = hsum256(acc1);
+        y[r + 2] = hsum256(acc2);
+        y[r + 3] = hsum256(acc3);
+    }
+    for (; r < r1; r++) {
+        const uint8_t *blk = w + r * stride;
+        __m256 acc = _mm256_setzero_ps();
         for (size_t b = 0; b < nb; b++, blk += Q8_0_BYTES) {
             const float *xb = x + b * QK;
-            __m256 p = _mm256_mul_ps(I8X8_TO_PS(blk + 2), _mm256_loadu_ps(xb));
-            p = _mm256_fmadd_ps(I8X8_TO_PS(blk + 10), _mm256_loadu_ps(xb + 8), p);
-            __m256 p2 = _mm256_mul_ps(I8X8_TO_PS(blk + 18), _mm256_loadu_ps(xb + 16));
-            p2 = _mm256_fmadd_ps(I8X8_TO_PS(blk + 26), _mm256_loadu_ps(xb + 24), p2);
-            __m256 d = _mm256_set1_ps(_cvtsh_ss(u16_at(blk)));
-            acc0 = _mm256_fmadd_ps(d, p, acc0);
-            acc1 = _mm256_fmadd_ps(d, p2, acc1);
+            __m256 p = q8_0_block_dot(blk + 2, _mm256_loadu_ps(xb), _mm256_loadu_ps(xb + 8),
+                                      _mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24));
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(u16_at(blk))), p, acc);
         }
-        y[r] = hsum256(_mm256_add_ps(acc0, acc1));
+        y[r] = hsum256(acc);
     }
+}
+
+// sum(nibble[j] * x[j]) over one Q4_1 / Q4_0 block's 16 code bytes at q.
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 nibble_block_dot(const uint8_t *q, __m256 x0, __m256 x1, __m256 x2, __m256 x3) {
+    const __m256i low4 = _mm256_set1_epi32(0x0F);
+    // bytes 0-7 hold elements 0-7 (low nibbles) and 16-23 (high); bytes 8-15: 8-15 and 24-31
+    __m256i qa = U8X8_EPI32(q), qb = U8X8_EPI32(q + 8);
+    __m256 p = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_and_si256(qa, low4)), x0);
+    p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_and_si256(qb, low4)), x1, p);
+    p = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(qa, 4)), x2, p);
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(qb, 4)), x3, p);
 }
 
 __attribute__((target("avx2,fma,f16c")))
 static void q4_1_rows_avx2(const uint8_t *w, size_t cols, const float *x, const float *xsum, float *y,
                            size_t r0, size_t r1) {
-    size_t nb = cols / QK;
-    const __m256i low4 = _mm256_set1_epi32(0x0F);
-    for (size_t r = r0; r < r1; r++) {
-        const uint8_t *blk = w + r * nb * Q4_1_BYTES;
-        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-        __m128 msum = _mm_setzero_ps();
+    size_t nb = cols / QK, stride = nb * Q4_1_BYTES;
+    size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t *row[4] = {w + r * stride, w + (r + 1) * stride, w + (r + 2) * stride, w + (r + 3) * stride};
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
+        __m256 macc = _mm256_setzero_ps();  // lanes 1, 3, 5, 7: sum of m * xsum of each row
+        for (size_t b = 0; b < nb; b++) {
+            const float *xb = x + b * QK;
+            __m256 x0 = _mm256_loadu_ps(xb), x1 = _mm256_loadu_ps(xb + 8);
+            __m256 x2 = _mm256_loadu_ps(xb + 16), x3 = _mm256_loadu_ps(xb + 24);
+            size_t o = b * Q4_1_BYTES;
+            for (int i = 0; i < 4; i++) _mm_prefetch((const char *)row[i] + o + PREFETCH_ROWS * stride, _MM_HINT_T0);
+            __m256 dm = scales4(row, o);  // [d0 m0 d1 m1 d2 m2 d3 m3]
+            acc0 = _mm256_fmadd_ps(LANE(dm, 0), nibble_block_dot(row[0] + o + 4, x0, x1, x2, x3), acc0);
+            acc1 = _mm256_fmadd_ps(LANE(dm, 2), nibble_block_dot(row[1] + o + 4, x0, x1, x2, x3), acc1);
+            acc2 = _mm256_fmadd_ps(LANE(dm, 4), nibble_block_dot(row[2] + o + 4, x0, x1, x2, x3), acc2);
+            acc3 = _mm256_fmadd_ps(LANE(dm, 6), nibble_block_dot(row[3] + o + 4, x0, x1, x2, x3), acc3);
+            macc = _mm256_fmadd_ps(dm, _mm256_broadcast_ss(xsum + b), macc);
+        }
+        float m[8];
+        _mm256_storeu_ps(m, macc);
+        y[r] = hsum256(acc0) + m[1];
+        y[r + 1] = hsum256(acc1) + m[3];
+        y[r + 2] = hsum256(acc2) + m[5];
+        y[r + 3] = hsum256(acc3) + m[7];
+    }
+    for (; r < r1; r++) {
+        const uint8_t *blk = w + r * stride;
+        __m256 acc = _mm256_setzero_ps();
+        float msum = 0;
         for (size_t b = 0; b < nb; b++, blk += Q4_1_BYTES) {
             const float *xb = x + b * QK;
-            // bytes 0-7 hold elements 0-7 (low nibbles) and 16-23 (high); bytes 8-15: 8-15 and 24-31
-            __m256i qa = U8X8_EPI32(blk + 4), qb = U8X8_EPI32(blk + 12);
-            __m256 q0 = _mm256_cvtepi32_ps(_mm256_and_si256(qa, low4));
-            __m256 q1 = _mm256_cvtepi32_ps(_mm256_and_si256(qb, low4));
-            __m256 q2 = _mm256_cvtepi32_ps(_mm256_srli_epi32(qa, 4));
-            __m256 q3 = _mm256_cvtepi32_ps(_mm256_srli_epi32(qb, 4));
-            __m256 p = _mm256_mul_ps(q0, _mm256_loadu_ps(xb));
-            p = _mm256_fmadd_ps(q1, _mm256_loadu_ps(xb + 8), p);
-            __m256 p2 = _mm256_mul_ps(q2, _mm256_loadu_ps(xb + 16));
-            p2 = _mm256_fmadd_ps(q3, _mm256_loadu_ps(xb + 24), p2);
-            __m128 dm = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(u16_at(blk) | (uint32_t)u16_at(blk + 2) << 16)));  // [d, m]
-            __m256 d = _mm256_broadcastss_ps(dm);
-            acc0 = _mm256_fmadd_ps(d, p, acc0);
-            acc1 = _mm256_fmadd_ps(d, p2, acc1);
-            msum = _mm_fmadd_ss(_mm_movehdup_ps(dm), _mm_load_ss(xsum + b), msum);
+            __m256 p = nibble_block_dot(blk + 4, _mm256_loadu_ps(xb), _mm256_loadu_ps(xb + 8),
+                                        _mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24));
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(u16_at(blk))), p, acc);
+            msum += _cvtsh_ss(u16_at(blk + 2)) * xsum[b];
         }
-        y[r] = hsum256(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(msum);
+        y[r] = hsum256(acc) + msum;
     }
 }
 

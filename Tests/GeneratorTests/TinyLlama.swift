@@ -56,10 +56,12 @@ struct TinyLlama {
         try TinyTokenizer.tokenizerJSON().write(to: folder.appendingPathComponent("tokenizer.json"))
     }
 
-    /// The same weights under llama.cpp names. For broken files: another `architecture`, no
-    /// tokenizer, or the tensor `replacing` left out (nil) or stored as zero blocks of another ggml type.
+    /// The same weights under llama.cpp names, matrices stored F32 or encoded as `matrices` says
+    /// (ggml type id and encoder). For broken files: another `architecture`, no tokenizer, or the
+    /// tensor `replacing` left out (nil) or stored as zero blocks of another ggml type.
     func gguf(architecture: String = "llama", withTokenizer: Bool = true,
-              replacing: String? = nil, with replacement: (type: UInt32, blockBytes: Int)? = nil) -> TinyGGUFWriter {
+              replacing: String? = nil, with replacement: (type: UInt32, blockBytes: Int)? = nil,
+              matrices: (type: UInt32, encode: ([Float]) -> [UInt8])? = nil) -> TinyGGUFWriter {
         var w = TinyGGUFWriter()
         w.set("general.architecture", .string(architecture))
         w.set("llama.block_count", .uint32(UInt32(Self.layers)))
@@ -79,7 +81,12 @@ struct TinyLlama {
                 }
                 return
             }
-            w.add(gguf, shape: shape, values: permuteHeads.map { Self.permuteForGGUF(values, shape: shape, heads: $0) } ?? values)
+            let stored = permuteHeads.map { Self.permuteForGGUF(values, shape: shape, heads: $0) } ?? values
+            if let matrices, shape.count == 2 {
+                w.addRaw(gguf, shape: shape, type: matrices.type, bytes: matrices.encode(stored))
+            } else {
+                w.add(gguf, shape: shape, values: stored)
+            }
         }
         add("token_embd.weight", "model.embed_tokens.weight")
         for l in 0..<Self.layers {

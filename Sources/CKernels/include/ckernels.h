@@ -78,3 +78,22 @@ void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const f
 int ck_act_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
 int ck_act_set_simd_level(int level);
+// ---- A persistent worker pool (worker_pool.c) for many short parallel sections ----
+typedef struct ck_pool ck_pool;
+/// One chunk of a parallel section: `chunk` in 0 ..< `chunks`.
+typedef void (*ck_pool_fn)(void *ctx, int chunk, int chunks);
+/// A pool of `threads` (the caller counts as one, so `threads - 1` are created). NULL if out of memory.
+ck_pool *ck_pool_create(int threads);
+/// Threads that take part in each section (fewer than asked if some could not be created).
+int ck_pool_threads(const ck_pool *pool);
+/// Runs fn(ctx, c, chunks) for every c < chunks, each once, on whichever thread claims it first
+/// (the caller takes part; more than 65535 chunks run on the caller alone); returns when all are
+/// done. One caller at a time.
+void ck_pool_run(ck_pool *pool, ck_pool_fn fn, void *ctx, int chunks);
+void ck_pool_destroy(ck_pool *pool);
+// ---- Decode attention (decode_attention.c) ----
+/// One query q[hd] over `length` cached rows: out[hd] = softmax(scale · K q) · V, where row j of K
+/// and V is hd floats at keys + j·stride / values + j·stride. `scores` is scratch of `length`
+/// floats. Variant follows ck_quant_simd_level() (AVX2 when ≥ 1 and hd is a multiple of 8 ≤ 256).
+void ck_attend_one(const float *q, const float *keys, const float *values, size_t stride, size_t length,
+                   size_t hd, float scale, float *scores, float *out);

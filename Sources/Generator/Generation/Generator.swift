@@ -16,16 +16,19 @@ public final class Generator {
     public let model: LlamaModel
     /// Positions this generator's KV cache holds (≤ the model's context length).
     public let contextLength: Int
-    /// Threads of each matrix-vector product.
+    /// Threads of a forward pass: a worker pool for decode steps, BLAS/Dispatch for prefill.
     public let threads: Int
     private let state: InferenceState
+    /// Threads of the decode steps, created once.
+    private let pool: WorkerPool
     private let makeDecoder: () -> any TokenStreamDecoding
     private let endTokens: Set<Int>
     /// Tokens whose keys/values are in the cache, in order (reused when the next prompt shares a prefix).
     private var cachedTokens: [Int] = []
 
     /// `contextLength` caps the KV cache (default: the model's context length; memory is reserved
-    /// but only touched as positions fill). `threads` splits each matrix-vector product.
+    /// but only touched as positions fill). `threads` splits the matrix products; decode keeps
+    /// `threads - 1` worker threads (asleep when idle) for the life of the generator.
     public convenience init(model: LlamaModel, contextLength: Int? = nil, threads: Int = Threads.count) {
         let tokenizer = model.tokenizer
         self.init(model: model, contextLength: contextLength, threads: threads,
@@ -38,6 +41,7 @@ public final class Generator {
         self.contextLength = max(1, min(contextLength ?? model.config.contextLength, model.config.contextLength))
         self.threads = max(1, threads)
         state = InferenceState(config: model.config, contextLength: self.contextLength)
+        pool = WorkerPool(threads: self.threads)
         makeDecoder = decoder
         self.endTokens = endTokens
     }
@@ -136,7 +140,7 @@ public final class Generator {
     /// Forward pass of `tokens` after the cache; keeps `cachedTokens` in step with the cache.
     func run(_ tokens: [Int], logits: LogitRows) throws {
         do {
-            try model.forward(tokens, state: state, logits: logits, threads: threads)
+            try model.forward(tokens, state: state, logits: logits, threads: threads, pool: pool)
         } catch {
             reset()
             throw error

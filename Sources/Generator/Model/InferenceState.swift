@@ -24,6 +24,7 @@ final class InferenceState {
     private(set) var ropeSin = ScratchBuffer() // [T, rotary/2]
     let scores = ScratchBuffer()               // [T, start+T] attention probabilities of one head
     let logits = ScratchBuffer()               // [T or 1, vocab]
+    let blockSums = ScratchBuffer()            // [max(dim, heads·hd, hidden) / 32] sums of 32-value blocks of a matvec input
 
     init(config: LlamaConfig, contextLength: Int) {
         self.config = config
@@ -32,6 +33,7 @@ final class InferenceState {
         keys = .allocate(capacity: max(perCache, 1))
         values = .allocate(capacity: max(perCache, 1))
         reserve(tokens: 1)
+        blockSums.ensure(max(config.dim, config.heads * config.headDim, config.hiddenDim) / 32 + 1)
     }
 
     deinit {

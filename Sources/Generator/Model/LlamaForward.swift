@@ -23,9 +23,14 @@ enum LogitRows {
 extension LlamaModel {
     /// Runs `tokens` through the model after the `state.filled` cached positions and appends
     /// their keys/values. Logits are left in `state.logits` ([1 or T, vocab]).
-    func forward(_ tokens: [Int], state: InferenceState, logits wanted: LogitRows, threads: Int) throws {
+    /// With a `pool` and Q8_0/Q4_1 weights, one token goes through `decodeStep` instead.
+    func forward(_ tokens: [Int], state: InferenceState, logits wanted: LogitRows, threads: Int, pool: WorkerPool? = nil) throws {
         let c = config, t = tokens.count, start = state.filled
         guard t > 0 else { return }
+        if t == 1, let pool, let matrices = decodeMatrices {
+            try decodeStep(tokens[0], state: state, matrices: matrices, pool: pool, wantLogits: wanted != .none)
+            return
+        }
         guard start + t <= state.contextLength else {
             throw GeneratorError.contextOverflow(promptTokens: start + t, contextLength: state.contextLength)
         }
@@ -90,6 +95,10 @@ extension LlamaModel {
         case .none: return
         case .last:
             let last = x + (t - 1) * dim
+            if let pool, let matrices = decodeMatrices {
+                outputLogits(last, state: state, matrices: matrices, pool: pool)
+                return
+            }
             rmsNormRows(last, weight: weights.finalNorm.data, eps: c.rmsNormEps, rows: 1, dim: dim, into: xn)
             state.logits.ensure(c.vocabSize)
             weights.output.apply(xn, n: 1, into: state.logits.pointer, threads: threads)

@@ -18,6 +18,9 @@ public final class LlamaModel: @unchecked Sendable {
     let rope: RopeTable
     /// A LoRA adapter applied beside the base weights, if this model was made by `adapted(by:)`.
     public let adapter: LlamaAdapter?
+    /// Direct views of the weights for decodeStep; nil when some matrix is neither Q8_0 nor Q4_1,
+    /// or when an adapter is applied (the generic path adds its low-rank updates).
+    let decodeMatrices: DecodeMatrices?
 
     init(config: LlamaConfig, weights: LlamaWeights, tokenizer: ModelTokenizer, url: URL) throws {
         guard tokenizer.tokenizer.vocabSize <= config.vocabSize else {
@@ -31,6 +34,7 @@ public final class LlamaModel: @unchecked Sendable {
         self.url = url
         rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
         adapter = nil
+        decodeMatrices = DecodeMatrices(weights)
     }
 
     private init(base: LlamaModel, adapter: LlamaAdapter) {
@@ -42,6 +46,7 @@ public final class LlamaModel: @unchecked Sendable {
         url = base.url
         rope = base.rope
         self.adapter = adapter
+        decodeMatrices = nil
     }
 
     /// This model with the PEFT LoRA adapter in `directory` (adapter_config.json +
