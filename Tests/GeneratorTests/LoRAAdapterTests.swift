@@ -56,6 +56,23 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
         XCTAssertGreaterThan(ignored.delta, 0.5)
     }
 
+    func testDecodingWithTheAdapterMatchesItsBatchedForward() throws {
+        let adapted = try RealModel.load().adapted(by: try Fixtures.url("smollm2_lora"))
+        XCTAssertNil(adapted.decodeMatrices, "the fast decode step has no low-rank updates: an adapted model must not take it")
+        let fixture = try Fixtures.json("smollm2_lora_parity.json", as: Fixture.self)
+        let ids = fixture.cases[0].ids, prefix = ids.count - 8
+        let gen = Generator(model: adapted, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
+        let batched = try gen.logits(for: ids)
+        gen.reset()
+        try gen.run(Array(ids[0..<prefix]), logits: .last)
+        var worst: Float = 0
+        for p in prefix..<ids.count {
+            if p > prefix { try gen.run([ids[p - 1]], logits: .last) }
+            for (a, b) in zip(gen.lastLogits, batched[p - 1]) { worst = max(worst, abs(a - b)) }
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-3, "one token at a time must apply the adapter as the batched pass does")
+    }
+
     func testRotaryRowsOfQAndKArePermutedForGGUF() throws {
         // 2 heads of 4 dims, rank 1: HF rows [h0: a0 a1 b0 b1, h1: c0 c1 d0 d1] -> GGUF [a0 b0 a1 b1, c0 d0 c1 d1]
         let b = try Tensor([0, 1, 2, 3, 4, 5, 6, 7], shape: [8, 1])
