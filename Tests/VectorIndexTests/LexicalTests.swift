@@ -66,6 +66,8 @@ final class LexicalTests: XCTestCase {
     func testQueryBuilderQuotesEveryTerm() {
         XCTAssertEqual(FTSQuery.wordQuery("NEAR(fox \"hound\" -cat*"), "\"NEAR\" OR \"fox\" OR \"hound\" OR \"cat\"")
         XCTAssertNil(FTSQuery.wordQuery("* - ( ) \""))
+        XCTAssertEqual(FTSQuery.wordQuery("How do I read a file in Python?"), "\"read\" OR \"file\" OR \"Python\"")
+        XCTAssertEqual(FTSQuery.wordQuery("what is it"), "\"what\" OR \"is\" OR \"it\"", "a query of function words only keeps them")
         XCTAssertEqual(FTSQuery.trigramQuery("東京都庁").match, "\"東京都\" OR \"京都庁\"")
         XCTAssertEqual(FTSQuery.trigramQuery("東京 大阪").short, ["東京", "大阪"])
     }

@@ -49,9 +49,21 @@ enum FTSQuery {
 
     static func quoted(_ term: String) -> String { "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
+    /// English function words. BM25 gives them almost no weight, but OR-ed into a query they match
+    /// nearly every chunk, and ranking all those matches is what made lexical search slow on large
+    /// bases (75 ms on 110k chunks for "how do I … in Python"); they are dropped when a query has
+    /// other words.
+    static let stopWords: Set<String> = [
+        "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i",
+        "if", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "what",
+        "when", "where", "which", "who", "why", "will", "with", "you", "my", "me", "we",
+    ]
+
     /// `"a" OR "b" …` for the unicode61 table, or nil when the text has no word.
     static func wordQuery(_ text: String) -> String? {
-        let t = terms(text)
+        let all = terms(text)
+        let content = all.filter { !stopWords.contains($0.lowercased()) }
+        let t = content.isEmpty ? all : content
         return t.isEmpty ? nil : t.map(quoted).joined(separator: " OR ")
     }
 
