@@ -2,6 +2,7 @@
 // an optional bias added first), softmax of one row, residual add + LayerNorm of rows. Each has an
 // AVX2+FMA variant chosen once at run time and a portable fallback that tests can force.
 #include "ckernels.h"
+#include "avx2_reduce.h"
 #include <math.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -67,22 +68,6 @@ static void add_layernorm_portable(float *x, const float *y, const float *y_bias
 // ---- AVX2 + FMA --------------------------------------------------------------------------------
 
 __attribute__((target("avx2,fma")))
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
-static inline float hmax8(__m256 v) {
-    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_max_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
 static inline __m256 erf8(__m256 v) {
     __m256 x = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
     __m256 x2 = _mm256_mul_ps(x, x);
@@ -139,7 +124,7 @@ static void softmax_avx2(float *p, size_t n) {
     __m256 m8 = _mm256_set1_ps(-INFINITY);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(p + i));
-    float m = hmax8(m8);
+    float m = ck_hmax8(m8);
     for (; i < n; i++) m = p[i] > m ? p[i] : m;
     if (m == -INFINITY) { for (i = 0; i < n; i++) p[i] = 0; return; }
     __m256 mv = _mm256_set1_ps(m), s8 = _mm256_setzero_ps();
@@ -148,7 +133,7 @@ static void softmax_avx2(float *p, size_t n) {
         _mm256_storeu_ps(p + i, e);
         s8 = _mm256_add_ps(s8, e);
     }
-    float s = hsum8(s8);
+    float s = ck_hsum8(s8);
     for (; i < n; i++) { p[i] = expf(p[i] - m); s += p[i]; }
     __m256 inv = _mm256_set1_ps(1.0f / s);
     for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), inv));
@@ -170,12 +155,12 @@ static void add_layernorm_avx2(float *x, const float *y, const float *y_bias, co
             _mm256_storeu_ps(xr + j, v);
             s8 = _mm256_add_ps(s8, v);
         }
-        __m256 mean = _mm256_set1_ps(hsum8(s8) / (float)cols), v8 = _mm256_setzero_ps();
+        __m256 mean = _mm256_set1_ps(ck_hsum8(s8) / (float)cols), v8 = _mm256_setzero_ps();
         for (size_t j = 0; j < cols; j += 8) {
             __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xr + j), mean);
             v8 = _mm256_fmadd_ps(d, d, v8);
         }
-        __m256 rstd = _mm256_set1_ps(1.0f / sqrtf(hsum8(v8) / (float)cols + eps));
+        __m256 rstd = _mm256_set1_ps(1.0f / sqrtf(ck_hsum8(v8) / (float)cols + eps));
         for (size_t j = 0; j < cols; j += 8) {
             __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + j), mean), rstd);
             _mm256_storeu_ps(xr + j, _mm256_fmadd_ps(d, _mm256_loadu_ps(w + j), _mm256_loadu_ps(b + j)));

@@ -4,6 +4,7 @@
 // the query and the output in registers and uses a polynomial exp; variants follow
 // ck_quant_simd_level() so tests can force the portable one.
 #include "ckernels.h"
+#include "avx2_reduce.h"
 #include <math.h>
 
 #if defined(__x86_64__)
@@ -34,14 +35,6 @@ static void attend_c(const float *q, const float *keys, const float *values, siz
 }
 
 #if defined(__x86_64__)
-
-__attribute__((target("avx2,fma")))
-static inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 // e^x for x ≤ 0 (0 below -87, where it would leave the normal range): x = n·ln2 + r, |r| ≤ ln2/2,
 // e^r by its degree-6 Taylor polynomial (relative error < 2e-7), 2^n put into the exponent bits.
@@ -81,7 +74,7 @@ static inline void attend_lanes_avx2(size_t lanes, const float *q, const float *
             if (i % 2) a1 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 8 * i), a1);
             else a0 = _mm256_fmadd_ps(qv[i], _mm256_loadu_ps(k + 8 * i), a0);
         }
-        float s = hsum8(_mm256_add_ps(a0, a1));
+        float s = ck_hsum8(_mm256_add_ps(a0, a1));
         scores[j] = s;
         max = s > max ? s : max;
     }
@@ -92,7 +85,7 @@ static inline void attend_lanes_avx2(size_t lanes, const float *q, const float *
         _mm256_storeu_ps(scores + j, e);
         vsum = _mm256_add_ps(vsum, e);
     }
-    float sum = hsum8(vsum);
+    float sum = ck_hsum8(vsum);
     for (; j < length; j++) {
         scores[j] = expf(scores[j] - max);
         sum += scores[j];

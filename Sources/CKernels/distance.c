@@ -2,6 +2,7 @@
 // batches [count, dim] and gathered rows (ids into a [N, dim] base). AVX-512 / AVX2+FMA variants
 // are chosen once at load time; the portable fallback uses four accumulators.
 #include "ckernels.h"
+#include "avx2_reduce.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -35,14 +36,6 @@ static float l2sq_portable(const float *a, const float *b, size_t n) {
 // ---- AVX2 + FMA --------------------------------------------------------------------------------
 
 __attribute__((target("avx2,fma")))
-static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-__attribute__((target("avx2,fma")))
 static float dot_avx2(const float *a, const float *b, size_t n) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     size_t i = 0;
@@ -52,7 +45,7 @@ static float dot_avx2(const float *a, const float *b, size_t n) {
     }
     for (; i + 8 <= n; i += 8)
         s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    float s = hsum256(_mm256_add_ps(s0, s1));
+    float s = ck_hsum8(_mm256_add_ps(s0, s1));
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
@@ -71,7 +64,7 @@ static float l2sq_avx2(const float *a, const float *b, size_t n) {
         __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
         s0 = _mm256_fmadd_ps(d0, d0, s0);
     }
-    float s = hsum256(_mm256_add_ps(s0, s1));
+    float s = ck_hsum8(_mm256_add_ps(s0, s1));
     for (; i < n; i++) { float d = a[i] - b[i]; s += d * d; }
     return s;
 }

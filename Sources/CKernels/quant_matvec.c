@@ -6,6 +6,7 @@
 // Variants: AVX-512F (16 lanes), AVX2+FMA+F16C (8 lanes, 4 rows per pass, software prefetch),
 // portable C; picked at run time.
 #include "ckernels.h"
+#include "avx2_reduce.h"
 #include "half.h"
 #include <string.h>
 
@@ -68,14 +69,6 @@ static void q4_1_rows_c(const uint8_t *w, size_t cols, const float *x, const flo
 
 // ---- AVX2 + FMA + F16C: 8 lanes, 4 vectors per block ----
 
-__attribute__((target("avx2,fma,f16c")))
-static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // 8 codes at p widened to 8 floats (the byte load folds into vpmovsxbd / vpmovzxbd).
 #define I8X8_TO_PS(p) _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))
 #define U8X8_EPI32(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(p)))
@@ -126,10 +119,10 @@ static void q8_0_rows_avx2(const uint8_t *w, size_t cols, const float *x, float 
             acc2 = _mm256_fmadd_ps(LANE(d, 4), q8_0_block_dot(row[2] + o + 2, x0, x1, x2, x3), acc2);
             acc3 = _mm256_fmadd_ps(LANE(d, 6), q8_0_block_dot(row[3] + o + 2, x0, x1, x2, x3), acc3);
         }
-        y[r] = hsum256(acc0);
-        y[r + 1] = hsum256(acc1);
-        y[r + 2] = hsum256(acc2);
-        y[r + 3] = hsum256(acc3);
+        y[r] = ck_hsum8(acc0);
+        y[r + 1] = ck_hsum8(acc1);
+        y[r + 2] = ck_hsum8(acc2);
+        y[r + 3] = ck_hsum8(acc3);
     }
     for (; r < r1; r++) {
         const uint8_t *blk = w + r * stride;
@@ -140,7 +133,7 @@ static void q8_0_rows_avx2(const uint8_t *w, size_t cols, const float *x, float 
                                       _mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24));
             acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(u16_at(blk))), p, acc);
         }
-        y[r] = hsum256(acc);
+        y[r] = ck_hsum8(acc);
     }
 }
 
@@ -180,10 +173,10 @@ static void q4_1_rows_avx2(const uint8_t *w, size_t cols, const float *x, const 
         }
         float m[8];
         _mm256_storeu_ps(m, macc);
-        y[r] = hsum256(acc0) + m[1];
-        y[r + 1] = hsum256(acc1) + m[3];
-        y[r + 2] = hsum256(acc2) + m[5];
-        y[r + 3] = hsum256(acc3) + m[7];
+        y[r] = ck_hsum8(acc0) + m[1];
+        y[r + 1] = ck_hsum8(acc1) + m[3];
+        y[r + 2] = ck_hsum8(acc2) + m[5];
+        y[r + 3] = ck_hsum8(acc3) + m[7];
     }
     for (; r < r1; r++) {
         const uint8_t *blk = w + r * stride;
@@ -196,7 +189,7 @@ static void q4_1_rows_avx2(const uint8_t *w, size_t cols, const float *x, const 
             acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(u16_at(blk))), p, acc);
             msum += _cvtsh_ss(u16_at(blk + 2)) * xsum[b];
         }
-        y[r] = hsum256(acc) + msum;
+        y[r] = ck_hsum8(acc) + msum;
     }
 }
 
