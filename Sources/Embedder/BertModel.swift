@@ -56,8 +56,17 @@ public final class BertModel: Module {
     let workspaces = WorkspacePool()
 
     /// A model with random weights (BERT's initialisation: N(0, 0.02) embeddings, PyTorch Linear init).
-    public init(config: BertConfig, pooling: PoolingConfig = PoolingConfig(), seed: UInt64 = 0) {
-        var rng = TensorRNG(seed: seed)
+    public convenience init(config: BertConfig, pooling: PoolingConfig = PoolingConfig(), seed: UInt64 = 0) {
+        self.init(config: config, pooling: pooling, rng: TensorRNG(seed: seed))
+    }
+
+    /// A model whose weights are all zero until `loadWeights` fills them (no random initialisation).
+    public static func unloaded(config: BertConfig, pooling: PoolingConfig = PoolingConfig()) -> BertModel {
+        BertModel(config: config, pooling: pooling, rng: .placeholder)
+    }
+
+    private init(config: BertConfig, pooling: PoolingConfig, rng initial: TensorRNG) {
+        var rng = initial
         self.config = config
         self.pooling = pooling
         wordEmbeddings = Embedding(config.vocabSize, config.hiddenSize, rng: &rng)

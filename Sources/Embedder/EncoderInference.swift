@@ -7,7 +7,7 @@ import Tensor
 // Sequences are packed back to back (no padding rows) into groups of about `groupTokens` tokens;
 // each group runs through all layers on one thread with its own workspace, groups spread over the
 // threads (single-threaded BLAS per group: one owner of the cores). Per layer and group:
-//   qkv = x [Wq | Wk | Wv]^T + [bq | bk | bv]          [N, 3C]: one GEMM (weights packed per call) or three into its columns
+//   qkv = x [Wq | Wk | Wv]^T + [bq | bk | bv]          [N, 3C]: one GEMM (packed weights) or three into its columns
 //   ctx = softmax(scale Q K^T) V per sequence and head  only the sequence's real tokens
 //   x   = LayerNorm(x + ctx Wo^T + bo)                  bias rides in the LayerNorm pass
 //   h   = GELU(x W1^T + b1)                             GELU right after its GEMM
@@ -16,8 +16,10 @@ import Tensor
 extension BertModel {
     /// Tokens per group: large enough for efficient GEMMs, small enough to stay in cache.
     static let groupTokens = 1024
-    /// Tokens in one call from which the Q, K, V weights are packed for one GEMM.
-    static let fuseQKVTokens = 2048
+    /// Tokens in one call from which the weights are packed for the tensor core's own GEMM (the
+    /// packing, about one pass over the layer weights, then costs under 1%); smaller calls (a query)
+    /// use BLAS on the weights as they are.
+    static let packedWeightsTokens = 2048
 
     /// True when the inference path computes what the autograd path would: dense parameters,
     /// exact GELU, no LoRA adapter outside the weights.
@@ -28,8 +30,9 @@ extension BertModel {
     }
 
     /// Sentence embeddings [B, C] of B sequences (`ids`: B rows of T, `lengths[b]` real tokens each).
+    /// Weights are packed for the tensor core's GEMM when the call has `packFrom` tokens or more.
     func inferenceEmbeddings(ids: [Int], lengths: [Int], threads: Int = Threads.count,
-                             groupTokens: Int = BertModel.groupTokens) -> Tensor {
+                             groupTokens: Int = BertModel.groupTokens, packFrom: Int = BertModel.packedWeightsTokens) -> Tensor {
         let c = config.hiddenSize, t = lengths.isEmpty ? 0 : ids.count / lengths.count
         let out = Tensor(zeros: [lengths.count, c])
         // Groups of consecutive sequences, about groupTokens tokens each (a longer one alone).
@@ -43,15 +46,13 @@ extension BertModel {
             tokens += n
         }
         if start < lengths.count { groups.append(start..<lengths.count) }
-        // One [3C, C] GEMM beats three [C, C] ones (~15% on this CPU), once the call is big
-        // enough to pay for copying the weights side by side.
-        let fusedQKV = lengths.reduce(0, +) >= Self.fuseQKVTokens ? layers.map { FusedQKV($0.attention) } : nil
+        let packed = lengths.reduce(0, +) >= packFrom ? packedLayers(threads: threads) : nil
         let workers = Swift.max(1, Swift.min(threads, groups.count))
         let gemmThreads = Swift.max(1, threads / workers)
         let job = UncheckedBox { (w: Int) in
             for g in stride(from: w, to: groups.count, by: workers) {
                 self.workspaces.withWorkspace { ws in
-                    self.encodeGroup(ids: ids, rowLength: t, lengths: lengths, sequences: groups[g], fusedQKV: fusedQKV,
+                    self.encodeGroup(ids: ids, rowLength: t, lengths: lengths, sequences: groups[g], packed: packed,
                                      into: out.data, workspace: ws, threads: gemmThreads)
                 }
             }
@@ -62,7 +63,7 @@ extension BertModel {
 
     /// Runs the sequences `seqs` (rows of `ids`, each `rowLength` long) through the encoder and
     /// writes their pooled, normalised embeddings into rows of `out` [B, C].
-    private func encodeGroup(ids: [Int], rowLength t: Int, lengths: [Int], sequences seqs: Range<Int>, fusedQKV: [FusedQKV]?,
+    private func encodeGroup(ids: [Int], rowLength t: Int, lengths: [Int], sequences seqs: Range<Int>, packed: [PackedLayer]?,
                              into out: UnsafeMutablePointer<Float>, workspace ws: InferenceWorkspace, threads: Int) {
         let c = config.hiddenSize, hidden = config.intermediateSize, eps = config.layerNormEps
         let n = seqs.reduce(0) { $0 + lengths[$1] }                         // tokens in the group
@@ -71,7 +72,7 @@ extension BertModel {
         let qkv = ws.buffer(1, count: n * 3 * c)                            // [N, 3C]
         let ctx = ws.buffer(2, count: n * c)                                // [N, C]
         let h = ws.buffer(3, count: n * hidden)                             // [N, 4C]
-        let scores = ws.buffer(4, count: longest * longest)                 // [T, T]
+        let attentionScratch = ws.buffer(4, count: Inference.attentionScratchCount(length: longest, headDim: layers.first?.attention.headDim ?? 1))
 
         // x = LayerNorm(E_token[id] + E_position[j] + E_type[0])
         var row = 0
@@ -87,9 +88,8 @@ extension BertModel {
 
         for (l, layer) in layers.enumerated() {
             let a = layer.attention
-            if let fused = fusedQKV?[l] {
-                Inference.linear(x, rows: n, weight: fused.weight.data, inFeatures: c, outFeatures: 3 * c,
-                                 bias: fused.bias.data, into: qkv, threads: threads)
+            if let p = packed?[l] {
+                Inference.linear(x, rows: n, packed: p.qkv, bias: p.qkvBias.data, into: qkv, threads: threads)
             } else {
                 for (i, proj) in [a.query, a.key, a.value].enumerated() {
                     Inference.linear(x, rows: n, weight: proj.weight.data, inFeatures: c, outFeatures: c,
@@ -99,17 +99,29 @@ extension BertModel {
             row = 0
             for s in seqs {
                 Inference.attention(qkv: qkv + row * 3 * c, length: lengths[s], heads: a.heads, headDim: a.headDim,
-                                    into: ctx + row * c, scores: scores)
+                                    into: ctx + row * c, scratch: attentionScratch)
                 row += lengths[s]
             }
-            Inference.linear(ctx, rows: n, weight: a.output.weight.data, inFeatures: c, outFeatures: c,
-                             bias: nil, into: h, threads: threads)
+            // h = ctx Wo^T; x = LayerNorm(x + h + bo)
+            if let p = packed?[l] {
+                Inference.linear(ctx, rows: n, packed: p.output, bias: nil, into: h, threads: threads)
+            } else {
+                Inference.linear(ctx, rows: n, weight: a.output.weight.data, inFeatures: c, outFeatures: c,
+                                 bias: nil, into: h, threads: threads)
+            }
             Inference.addLayerNorm(x, adding: h, yBias: a.output.bias?.data, weight: layer.attentionNorm.weight.data,
                                    bias: layer.attentionNorm.bias.data, eps: eps, rows: n, cols: c)
-            Inference.linear(x, rows: n, weight: layer.mlp.up.weight.data, inFeatures: c, outFeatures: hidden,
-                             bias: layer.mlp.up.bias?.data, activation: .gelu, into: h, threads: threads)
-            Inference.linear(h, rows: n, weight: layer.mlp.down.weight.data, inFeatures: hidden, outFeatures: c,
-                             bias: nil, into: ctx, threads: threads)
+            // h = GELU(x W1^T + b1); ctx = h W2^T; x = LayerNorm(x + ctx + b2)
+            if let p = packed?[l] {
+                Inference.linear(x, rows: n, packed: p.up, bias: layer.mlp.up.bias?.data, activation: .gelu, into: h,
+                                 threads: threads)
+                Inference.linear(h, rows: n, packed: p.down, bias: nil, into: ctx, threads: threads)
+            } else {
+                Inference.linear(x, rows: n, weight: layer.mlp.up.weight.data, inFeatures: c, outFeatures: hidden,
+                                 bias: layer.mlp.up.bias?.data, activation: .gelu, into: h, threads: threads)
+                Inference.linear(h, rows: n, weight: layer.mlp.down.weight.data, inFeatures: hidden, outFeatures: c,
+                                 bias: nil, into: ctx, threads: threads)
+            }
             Inference.addLayerNorm(x, adding: ctx, yBias: layer.mlp.down.bias?.data, weight: layer.outputNorm.weight.data,
                                    bias: layer.outputNorm.bias.data, eps: eps, rows: n, cols: c)
         }
@@ -138,22 +150,37 @@ extension BertModel {
     }
 }
 
-/// The query, key and value projections side by side: weight [3C, C], bias [3C].
-struct FusedQKV: @unchecked Sendable {
-    let weight: Tensor, bias: Tensor
+/// One layer's weights packed for the inference GEMM (Q, K and V side by side as one [3C, C]).
+struct PackedLayer: @unchecked Sendable {
+    let qkv: PackedMatrix, qkvBias: Tensor, output: PackedMatrix, up: PackedMatrix, down: PackedMatrix
 
-    init(_ a: SelfAttention) {
-        let c = a.query.inFeatures
+    init(_ layer: BertLayer) {
+        let a = layer.attention
         let projections = [a.query, a.key, a.value]
-        let widths = projections.map(\.outFeatures)
-        weight = Tensor(zeros: [widths.reduce(0, +), c])
-        bias = Tensor(zeros: [widths.reduce(0, +)])
+        qkv = PackedMatrix(stacking: projections.map(\.weight))
+        qkvBias = Tensor(zeros: [projections.reduce(0) { $0 + $1.outFeatures }])
         var row = 0
         for p in projections {
-            (weight.data + row * c).update(from: p.weight.data, count: p.outFeatures * c)
-            if let b = p.bias { (bias.data + row).update(from: b.data, count: p.outFeatures) }
+            if let b = p.bias { (qkvBias.data + row).update(from: b.data, count: p.outFeatures) }
             row += p.outFeatures
         }
+        output = PackedMatrix(weight: a.output.weight.data, outFeatures: a.output.outFeatures, inFeatures: a.output.inFeatures)
+        up = PackedMatrix(weight: layer.mlp.up.weight.data, outFeatures: layer.mlp.up.outFeatures, inFeatures: layer.mlp.up.inFeatures)
+        down = PackedMatrix(weight: layer.mlp.down.weight.data, outFeatures: layer.mlp.down.outFeatures,
+                            inFeatures: layer.mlp.down.inFeatures)
+    }
+}
+
+extension BertModel {
+    /// Every layer packed, the layers spread over `threads`.
+    func packedLayers(threads: Int) -> [PackedLayer] {
+        let slots = UncheckedBox(UnsafeMutableBufferPointer<PackedLayer?>.allocate(capacity: layers.count))
+        slots.value.initialize(repeating: nil)
+        defer { _ = slots.value.deinitialize(); slots.value.deallocate() }
+        Threads.parallelFor(layers.count, costPerItem: 1 << 15, threads: threads) { range in
+            for l in range { slots.value[l] = PackedLayer(self.layers[l]) }
+        }
+        return slots.value.compactMap { $0 }
     }
 }
 

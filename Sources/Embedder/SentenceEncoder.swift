@@ -48,7 +48,7 @@ public final class SentenceEncoder: @unchecked Sendable {
             throw EmbedderError.invalidField(path: directory.appendingPathComponent("tokenizer.json").path, field: "post_processor",
                                              reason: "has no [CLS]/[SEP] tokens")
         }
-        let model = BertModel(config: config, pooling: pooling)
+        let model = BertModel.unloaded(config: config, pooling: pooling)
         try model.loadWeights(from: weightsURL)
         return SentenceEncoder(model: model, tokenizer: tokenizer, tokenizerDirectory: directory,
                                identity: try Self.identity(of: directory))

@@ -4,6 +4,16 @@ import Foundation
 /// dropout. A value type: pass it `inout`, so no state is shared between threads.
 public struct TensorRNG: Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
+    /// False for `placeholder`: `Tensor.randn`/`uniform` then leave their tensors at zero.
+    public private(set) var fillsTensors = true
+
+    /// For a model whose weights are loaded right after it is built: its layers' random
+    /// initialisation is skipped (tensors stay zero), which saves seconds on big embedding tables.
+    public static var placeholder: TensorRNG {
+        var rng = TensorRNG(seed: 0)
+        rng.fillsTensors = false
+        return rng
+    }
 
     public init(seed: UInt64) {
         var x = seed
@@ -46,6 +56,7 @@ extension Tensor {
     /// Normal(0, std) values.
     public static func randn(_ shape: [Int], std: Float = 1, rng: inout TensorRNG, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
+        guard rng.fillsTensors else { return t }
         for i in 0..<t.count { t.data[i] = rng.normal() * std }
         return t
     }
@@ -53,6 +64,7 @@ extension Tensor {
     /// Uniform(low, high) values.
     public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, rng: inout TensorRNG, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
+        guard rng.fillsTensors else { return t }
         for i in 0..<t.count { t.data[i] = low + (high - low) * rng.uniform() }
         return t
     }

@@ -19,9 +19,11 @@ final class EncoderInferenceTests: XCTestCase {
             XCTAssertTrue(encoder.model.supportsInferencePath)
             let batch = PaddedBatch(tinyTexts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
             let ref = try autogradEmbeddings(encoder.model, batch)
-            let fast = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths).toArray()
-            let worst = zip(fast, ref).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThan(worst, 2e-5, "\(mode) pooling")
+            for packFrom in [0, Int.max] {   // with packed weights (own GEMM) and without (BLAS)
+                let fast = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, packFrom: packFrom).toArray()
+                let worst = zip(fast, ref).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(worst, 2e-5, "\(mode) pooling, packed from \(packFrom) tokens")
+            }
             // encode() takes the inference path and agrees too.
             let encoded = try encoder.encode(tinyTexts, batchSize: 3)
             for (i, v) in encoded.enumerated() {
@@ -35,10 +37,11 @@ final class EncoderInferenceTests: XCTestCase {
         let texts = (0..<23).map { i in tinyTexts[i % tinyTexts.count] + String(repeating: " fish", count: i % 5) }
         let batch = PaddedBatch(texts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
         let one = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: 1).toArray()
-        for (threads, group) in [(2, 1024), (2, 10), (3, 25), (1, 1)] {
+        for (threads, group, packFrom) in [(2, 1024, Int.max), (2, 10, 0), (3, 25, Int.max), (1, 1, 0), (1, 1024, 0)] {
             let other = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: threads,
-                                                          groupTokens: group).toArray()
-            XCTAssertLessThan(zip(one, other).map { abs($0 - $1) }.max() ?? 1, 1e-6, "\(threads) threads, groups of \(group) tokens")
+                                                          groupTokens: group, packFrom: packFrom).toArray()
+            XCTAssertLessThan(zip(one, other).map { abs($0 - $1) }.max() ?? 1, packFrom == 0 ? 1e-5 : 1e-6,
+                              "\(threads) threads, groups of \(group) tokens, packed from \(packFrom)")
         }
     }
 

@@ -26,7 +26,16 @@ final class ParityTests: XCTestCase {
             XCTAssertEqual(encoder.tokenize(text), ids, "token ids of \(text.prefix(60).debugDescription)")
         }
         let vectors = try encoder.encode(fixture.texts, batchSize: 8)
+        // The whole set in one call, with the weights packed for the tensor core's GEMM (as big batches run).
+        let tokenized = fixture.texts.map(encoder.tokenize)
+        let batch = PaddedBatch(tokenized, padID: encoder.tokenizer.padID)
+        let packed = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, packFrom: 0).toArray()
         var worst: Float = 1
+        for i in vectors.indices {
+            let ref = Array(reference[(i * fixture.dimension)..<((i + 1) * fixture.dimension)])
+            XCTAssertGreaterThanOrEqual(cosine(Array(packed[(i * fixture.dimension)..<((i + 1) * fixture.dimension)]), ref), 0.9999,
+                                        "packed weights: cosine of text \(i)")
+        }
         for (i, v) in vectors.enumerated() {
             let ref = Array(reference[(i * fixture.dimension)..<((i + 1) * fixture.dimension)])
             let c = cosine(v, ref)

@@ -120,6 +120,72 @@ final class InferenceOpsTests: XCTestCase {
         }
     }
 
+    /// Runs `body` once per GEMM kernel variant this CPU has (portable always).
+    func forEachGEMMVariant(_ body: (Int) throws -> Void) rethrows {
+        defer { _ = ck_gemm_set_simd_level(-1) }
+        for level in 0...Int(ck_gemm_set_simd_level(-1)) {
+            XCTAssertEqual(Int(ck_gemm_set_simd_level(Int32(level))), level)
+            try body(level)
+        }
+    }
+
+    func testPackedSgemmMatchesDoubleReference() throws {
+        // Odd m (not whole 6-row tiles), n not whole 16-column panels, k over one 384 slice, row strides
+        // wider than the matrices; B packed from rows (W [n, k]) and from columns (B [k, n]).
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 48, 385), (50, 33, 800)] {
+            let (lda, ldc) = (k + 3, n + 5)
+            let a = randomTensor([m, lda], seed: UInt64(m)), w = randomTensor([n, k], seed: 2), bias = randomTensor([n], seed: 3)
+            let wt = try w.transpose(0, 1).contiguous()   // [k, n]
+            let (av, wv, bv) = (a.toArray(), w.toArray(), bias.toArray())
+            let fromRows = InferenceWorkspace(), fromCols = InferenceWorkspace()
+            let packedRows = fromRows.buffer(0, count: ck_sgemm_packed_size(n, k))
+            let packedCols = fromCols.buffer(0, count: ck_sgemm_packed_size(n, k))
+            ck_sgemm_pack_rows(w.data, k, n, k, 0.5, packedRows)
+            ck_sgemm_pack_cols(wt.data, n, n, k, packedCols)
+            try forEachGEMMVariant { level in
+                for (packed, alpha, useBias) in [(packedRows, 0.5, true), (packedCols, 1.0, false)] {
+                    let c = Tensor(repeating: 9, shape: [m, ldc])
+                    ck_sgemm_packed(m, n, k, a.data, lda, packed, useBias ? bias.data : nil, c.data, ldc)
+                    let cv = c.toArray()
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var ref = useBias ? Double(bv[j]) : 0
+                            for p in 0..<k { ref += alpha * Double(av[i * lda + p]) * Double(wv[j * k + p]) }
+                            XCTAssertEqual(Double(cv[i * ldc + j]), ref, accuracy: 1e-4 * max(1, abs(ref)),
+                                           "level \(level) [\(m), \(k)] x [\(k), \(n)] at \(i), \(j)")
+                        }
+                        XCTAssertEqual(Array(cv[(i * ldc + n)..<((i + 1) * ldc)]), [Float](repeating: 9, count: ldc - n),
+                                       "columns past n untouched")
+                    }
+                }
+            }
+        }
+    }
+
+    func testPackedLinearMatchesUnpackedLinear() throws {
+        for (rows, inF, outF) in [(1, 5, 3), (97, 24, 40), (301, 33, 129)] {
+            let x = randomTensor([rows, inF], seed: 41), w = randomTensor([outF, inF], seed: 42), b = randomTensor([outF], seed: 43)
+            let packed = PackedMatrix(weight: w.data, outFeatures: outF, inFeatures: inF)
+            for activation in [Inference.Activation.none, .gelu] {
+                let ref = Tensor(repeating: .nan, shape: [rows, outF])
+                Inference.linear(x.data, rows: rows, weight: w.data, inFeatures: inF, outFeatures: outF, bias: b.data,
+                                 activation: activation, into: ref.data)
+                for threads in 1...3 {
+                    let y = Tensor(repeating: .nan, shape: [rows, outF])
+                    Inference.linear(x.data, rows: rows, packed: packed, bias: b.data, activation: activation, into: y.data,
+                                     threads: threads)
+                    XCTAssertLessThan(maxAbsDiff(y.toArray(), ref.toArray()), 1e-4, "[\(rows), \(inF)] -> \(outF), \(threads) threads")
+                }
+            }
+        }
+        // Stacked weights: one GEMM gives the same columns as the separate ones.
+        let x = randomTensor([10, 16], seed: 44), w1 = randomTensor([8, 16], seed: 45), w2 = randomTensor([24, 16], seed: 46)
+        let stacked = PackedMatrix(stacking: [w1, w2]), y = Tensor(zeros: [10, 32])
+        Inference.linear(x.data, rows: 10, packed: stacked, bias: nil, into: y.data)
+        let ref = try Tensor.linear(x, weight: Tensor.concat([w1, w2], axis: 0), bias: nil).toArray()
+        XCTAssertLessThan(maxAbsDiff(y.toArray(), ref), 1e-5)
+    }
+
     func testSgemmSplitsAgreeWithOneThread() throws {
         // by rows (m large), by columns (m small), and transposed operands
         for (m, n, k, ta, tb) in [(301, 67, 129, false, true), (3, 517, 200, false, false), (131, 95, 77, true, true)] {
@@ -148,9 +214,14 @@ final class InferenceOpsTests: XCTestCase {
             }
             let ref = try Tensor.attention(query: heads4(0), key: heads4(1), value: heads4(2), causal: false)
                 .permute([0, 2, 1, 3]).contiguous().reshape([n, width]).toArray()
-            let out = Tensor(repeating: .nan, shape: [n, width]), scores = Tensor(zeros: [n * n])
-            Inference.attention(qkv: qkv.data, length: n, heads: heads, headDim: d, into: out.data, scores: scores.data)
-            XCTAssertLessThan(maxAbsDiff(out.toArray(), ref), 1e-5, "n \(n), \(heads) heads of \(d)")
+            try forEachGEMMVariant { level in
+                let out = Tensor(repeating: .nan, shape: [n, width])
+                let ws = InferenceWorkspace()
+                let scratch = ws.buffer(0, count: Inference.attentionScratchCount(length: n, headDim: d))
+                Inference.attention(qkv: qkv.data, length: n, heads: heads, headDim: d, into: out.data, scratch: scratch)
+                withExtendedLifetime(ws) {}
+                XCTAssertLessThan(maxAbsDiff(out.toArray(), ref), 1e-5, "level \(level): n \(n), \(heads) heads of \(d)")
+            }
         }
     }
 

@@ -78,6 +78,22 @@ void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const f
 int ck_act_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
 int ck_act_set_simd_level(int level);
+// ---- GEMM against a pre-packed right operand (gemm.c): the encoder's linear layers and attention ----
+/// Floats that B [k, n] takes once packed (16-column panels, zero padded past n).
+size_t ck_sgemm_packed_size(size_t n, size_t k);
+/// Packs B from its columns stored as rows: B[p, j] = alpha * src[j * ld + p] (a PyTorch Linear
+/// weight [out = n, in = k], or K of attention for Q K^T).
+void ck_sgemm_pack_rows(const float *src, size_t ld, size_t n, size_t k, float alpha, float *packed);
+/// Packs B stored row-major: B[p, j] = src[p * ld + j] (V of attention for P V).
+void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *packed);
+/// C[m, n] = A[m, k] B + bias[n] (bias may be NULL). A and C row-major with row strides lda, ldc;
+/// C is written, not accumulated into. packed_b must be 32-byte aligned.
+void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
+                     const float *bias, float *c, size_t ldc);
+/// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA.
+int ck_gemm_simd_level(void);
+/// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
+int ck_gemm_set_simd_level(int level);
 // ---- A persistent worker pool (worker_pool.c) for many short parallel sections ----
 typedef struct ck_pool ck_pool;
 /// One chunk of a parallel section: `chunk` in 0 ..< `chunks`.

@@ -39,7 +39,7 @@ extension SentenceEncoder {
         }
         var config = model.config
         config.layers = layers.count
-        let student = BertModel(config: config, pooling: model.pooling)
+        let student = BertModel.unloaded(config: config, pooling: model.pooling)   // every parameter copied below
         let teacher = Dictionary(model.namedParameters(), uniquingKeysWith: { a, _ in a })
         for (name, parameter) in student.namedParameters() {
             var source = name

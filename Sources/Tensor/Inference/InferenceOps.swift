@@ -1,5 +1,6 @@
 import CBLAS
 import CKernels
+import Dispatch
 
 // Inference-only transformer ops on dense row-major memory, without autograd and without
 // allocating: the caller brings every buffer (see InferenceWorkspace). They compute what the
@@ -35,24 +36,65 @@ public enum Inference {
         }
     }
 
+    /// y[rows, out] = act(x[rows, in] W^T + bias) with W packed beforehand (see PackedMatrix).
+    /// `threads` > 1 splits the rows.
+    public static func linear(_ x: UnsafePointer<Float>, rows: Int, packed w: PackedMatrix, bias: UnsafePointer<Float>?,
+                              activation: Activation = .none, into y: UnsafeMutablePointer<Float>, ldy: Int? = nil,
+                              threads: Int = 1) {
+        guard rows > 0, w.outFeatures > 0 else { return }
+        let ldc = ldy ?? w.outFeatures, k = w.inFeatures, n = w.outFeatures
+        let gemmBias = activation == .none ? bias : nil
+        func run(_ r: Range<Int>) {
+            ck_sgemm_packed(r.count, n, k, x + r.lowerBound * k, k, w.data, gemmBias, y + r.lowerBound * ldc, ldc)
+            guard activation == .gelu else { return }
+            if ldc == n {
+                ck_bias_gelu_f32(y + r.lowerBound * ldc, bias, r.count, n)
+            } else {
+                for i in r { ck_bias_gelu_f32(y + i * ldc, bias, 1, n) }
+            }
+        }
+        let parts = min(threads, rows / 48, 2 * rows * n * k >> 21)   // 48+ rows and ~2 MFLOP per part
+        guard parts > 1 else { run(0..<rows); return }
+        let per = (rows + parts - 1) / parts
+        withoutActuallyEscaping(run) { run in
+            let box = UncheckedSendable(run)   // each part writes its own rows of y
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let r = part * per..<min(rows, part * per + per)
+                if !r.isEmpty { box.value(r) }
+            }
+        }
+    }
+
+    /// Floats `attention` needs in `scratch` for a sequence of `length` tokens and heads of `headDim`.
+    public static func attentionScratchCount(length: Int, headDim: Int) -> Int {
+        aligned(length * length) + ck_sgemm_packed_size(length, headDim) + ck_sgemm_packed_size(headDim, length)
+    }
+
+    /// `count` rounded up to whole 64-byte lines (packed operands must start 64-byte aligned).
+    private static func aligned(_ count: Int) -> Int { (count + 15) & ~15 }
+
     /// Multi-head self-attention of ONE sequence of `length` tokens over packed projections
     /// qkv: [length, 3 H D] (Q | K | V, head h at columns h D of each), without masking: every
-    /// token is real. Writes context [length, H D] (row stride `heads * headDim`). `scores` must
-    /// hold length * length floats.
+    /// token is real. Writes context [length, H D] (row stride `heads * headDim`). `scratch` must
+    /// hold `attentionScratchCount(length:headDim:)` floats and be 64-byte aligned.
     public static func attention(qkv: UnsafePointer<Float>, length n: Int, heads: Int, headDim d: Int,
-                                 into context: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+                                 into context: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                  scale: Float? = nil) {
         guard n > 0 else { return }
-        _ = Threads.blasConfigured
-        let width = heads * d, ld = Int32(3 * width)
+        let width = heads * d, ld = 3 * width
         let alpha = scale ?? 1 / Float(d).squareRoot()
+        let scores = scratch                                               // [T, T]
+        let packedK = scores + aligned(n * n)                              // alpha K^T [D, T], packed (64-byte aligned)
+        let packedV = packedK + ck_sgemm_packed_size(n, d)                 // V [T, D], packed
         for h in 0..<heads {
             let q = qkv + h * d, k = qkv + width + h * d, v = qkv + 2 * width + h * d
-            // S[n, n] = scale Q K^T
-            cblas_sgemm_rowmajor(false, true, n, n, d, alpha, q, ld, k, ld, 0, scores, Int32(n))
+            // S[n, n] = Q (alpha K)^T
+            ck_sgemm_pack_rows(k, ld, n, d, alpha, packedK)
+            ck_sgemm_packed(n, n, d, q, ld, packedK, nil, scores, n)
             for i in 0..<n { ck_softmax_f32(scores + i * n, n) }
             // O[n, D] = P V, into this head's columns
-            cblas_sgemm_rowmajor(false, false, n, d, n, 1, scores, Int32(n), v, ld, 0, context + h * d, Int32(width))
+            ck_sgemm_pack_cols(v, ld, d, n, packedV)
+            ck_sgemm_packed(n, d, n, scores, n, packedV, nil, context + h * d, width)
         }
     }
 
@@ -68,13 +110,4 @@ public enum Inference {
     public static func gelu(_ x: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, cols: Int) {
         ck_bias_gelu_f32(x, bias, rows, cols)
     }
-}
-
-/// One single-threaded row-major sgemm (the caller's thread does the whole product).
-@inline(__always)
-private func cblas_sgemm_rowmajor(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
-                                  _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafePointer<Float>, _ ldb: Int32,
-                                  _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int32) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, lda, b, ldb, beta, c, ldc)
 }

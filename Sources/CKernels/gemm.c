@@ -1,0 +1,157 @@
+// Single-precision GEMM against a pre-packed right operand, for the encoder's inference path.
+//
+//   C[m, n] = A[m, k] B[k, n] (+ bias[n])
+//
+// B is packed once into panels of NR = 16 columns, each panel k rows of 16 floats (zero padded past
+// n), so the micro-kernel reads it sequentially and aligned. A is read in place: the micro-kernel
+// broadcasts from MR = 6 rows side by side (six sequential streams, which the prefetchers follow).
+// The loop nest is the usual one (Goto / BLIS): for each KC slice of k, for each MC block of rows,
+// for each B panel, for each group of 6 rows: a 6 x 16 tile of C kept in 12 AVX2 registers through
+// the KC steps. One B micro-panel (KC x 16 floats, 24 KB) stays in L1 while the A block (MC x KC,
+// 144 KB) stays in L2.
+//
+// Unlike a BLAS call, nothing is copied or cleared per call: the first KC slice writes C (with the
+// bias), later slices add to it.
+#include "ckernels.h"
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+enum { MR = 6, NR = 16, KC = 384, MC = 96 };
+
+
+size_t ck_sgemm_packed_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * k; }
+
+void ck_sgemm_pack_rows(const float *src, size_t ld, size_t n, size_t k, float alpha, float *packed) {
+    for (size_t panel = 0; panel * NR < n; panel++) {
+        float *dst = packed + panel * NR * k;
+        size_t cols = n - panel * NR < NR ? n - panel * NR : NR;
+        for (size_t j = 0; j < NR; j++) {
+            const float *row = src + (panel * NR + j) * ld;
+            if (j < cols) {
+                for (size_t p = 0; p < k; p++) dst[p * NR + j] = alpha * row[p];
+            } else {
+                for (size_t p = 0; p < k; p++) dst[p * NR + j] = 0;
+            }
+        }
+    }
+}
+
+void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *packed) {
+    for (size_t panel = 0; panel * NR < n; panel++) {
+        float *dst = packed + panel * NR * k;
+        size_t cols = n - panel * NR < NR ? n - panel * NR : NR;
+        for (size_t p = 0; p < k; p++) {
+            memcpy(dst + p * NR, src + p * ld + panel * NR, cols * sizeof(float));
+            if (cols < NR) memset(dst + p * NR + cols, 0, (NR - cols) * sizeof(float));
+        }
+    }
+}
+
+// One MR x NR tile: t = A[rows, kc] B_panel; then C = t + bias (first slice) or C += t, for the
+// mr x nr corner that exists. Rows of A are lda apart; rows past mr repeat row 0 (computed, not stored).
+typedef void (*tile_fn)(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
+                        size_t nr, int accumulate, const float *bias);
+
+static void store_tile(const float *t, float *c, size_t ldc, size_t mr, size_t nr, int accumulate, const float *bias) {
+    for (size_t i = 0; i < mr; i++) {
+        float *row = c + i * ldc;
+        for (size_t j = 0; j < nr; j++) row[j] = accumulate ? row[j] + t[i * NR + j] : t[i * NR + j] + (bias ? bias[j] : 0);
+    }
+}
+
+static void tile_portable(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
+                          size_t nr, int accumulate, const float *bias) {
+    float t[MR * NR] = {0};
+    for (size_t p = 0; p < kc; p++, b += NR)
+        for (size_t i = 0; i < mr; i++)
+            for (size_t j = 0; j < NR; j++) t[i * NR + j] += a[i * lda + p] * b[j];
+    store_tile(t, c, ldc, mr, nr, accumulate, bias);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static void tile_avx2(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
+                      size_t nr, int accumulate, const float *bias) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const float *a0 = a, *a1 = a + (mr > 1) * lda, *a2 = a + (mr > 2) * 2 * lda;
+    const float *a3 = a + (mr > 3) * 3 * lda, *a4 = a + (mr > 4) * 4 * lda, *a5 = a + (mr > 5) * 5 * lda;
+    for (size_t p = 0; p < kc; p++, b += NR) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), x;
+        x = _mm256_broadcast_ss(a0 + p); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(a1 + p); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(a2 + p); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(a3 + p); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(a4 + p); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(a5 + p); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    }
+    __m256 t[2 * MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    if (nr < NR) {
+        float spill[MR * NR];
+        for (size_t i = 0; i < MR; i++) { _mm256_storeu_ps(spill + i * NR, t[2 * i]); _mm256_storeu_ps(spill + i * NR + 8, t[2 * i + 1]); }
+        store_tile(spill, c, ldc, mr, nr, accumulate, bias);
+        return;
+    }
+    __m256 bias0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+    __m256 bias1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+    for (size_t i = 0; i < mr; i++) {
+        float *row = c + i * ldc;
+        __m256 lo = accumulate ? _mm256_loadu_ps(row) : bias0, hi = accumulate ? _mm256_loadu_ps(row + 8) : bias1;
+        _mm256_storeu_ps(row, _mm256_add_ps(lo, t[2 * i]));
+        _mm256_storeu_ps(row + 8, _mm256_add_ps(hi, t[2 * i + 1]));
+    }
+}
+#endif
+
+static int gemm_level = -1;   // 0 portable, 1 AVX2+FMA; -1 = not chosen yet
+
+static int best_gemm_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+    return 0;
+}
+
+int ck_gemm_simd_level(void) {
+    if (gemm_level < 0) gemm_level = best_gemm_level();
+    return gemm_level;
+}
+
+int ck_gemm_set_simd_level(int level) {
+    int best = best_gemm_level();
+    gemm_level = level < 0 || level > best ? best : level;
+    return gemm_level;
+}
+
+void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
+                     const float *bias, float *c, size_t ldc) {
+    if (m == 0 || n == 0) return;
+    tile_fn tile = tile_portable;
+#if defined(__x86_64__)
+    if (ck_gemm_simd_level() == 1) tile = tile_avx2;
+#endif
+    if (k == 0) {   // C = bias
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;
+        return;
+    }
+    size_t panels = (n + NR - 1) / NR;
+    for (size_t pc = 0; pc < k; pc += KC) {
+        size_t kc = k - pc < KC ? k - pc : KC;
+        for (size_t ic = 0; ic < m; ic += MC) {
+            size_t mc = m - ic < MC ? m - ic : MC;
+            for (size_t jp = 0; jp < panels; jp++) {
+                const float *b = packed_b + jp * NR * k + pc * NR;
+                size_t nr = n - jp * NR < NR ? n - jp * NR : NR;
+                const float *tile_bias = bias ? bias + jp * NR : NULL;
+                for (size_t ip = 0; ip < mc; ip += MR) {
+                    size_t mr = mc - ip < MR ? mc - ip : MR;
+                    tile(kc, a + (ic + ip) * lda + pc, lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, pc > 0, tile_bias);
+                }
+            }
+        }
+    }
+}
