@@ -1,3 +1,4 @@
+import SeededRandom
 import XCTest
 @testable import VectorIndex
 
@@ -45,6 +46,23 @@ final class PersistenceTests: XCTestCase {
         try index.insert(v, label: 1)
         try reopened.insert(v, label: 1)
         assertSameGraph(index, reopened)
+    }
+
+    /// The stored generator state is SplitMix64's (seed + n·γ after n inserts) and node levels are
+    /// ⌊−ln U · mL⌋ of its draws, U = (top 53 bits + 1) / 2⁵³: bases written by earlier versions
+    /// keep growing the graph they would have grown.
+    func testGeneratorStateAndLevelsFollowSplitMix64() throws {
+        var data = ClusteredData(dimension: 24, clusters: 10, seed: 35)
+        let index = try build(300, data: &data)
+        let db = try Database(path: temporaryDatabasePath())
+        try db.transaction { try index.save(to: db) }
+        let stored = try db.query("SELECT value FROM vector_index_meta WHERE key = 'generator_state'") { $0.int64(0) }
+        XCTAssertEqual(stored, [Int64(bitPattern: 42 &+ 300 &* 0x9E37_79B9_7F4A_7C15)])
+        var draws = SplitMix64(seed: 42)
+        let mL = 1 / log(8.0)
+        let expected = (0..<300).map { _ in Int32(-log(Double((draws.next() >> 11) + 1) / 9_007_199_254_740_992) * mL) }
+        XCTAssertEqual(index.graph.levels, expected)
+        XCTAssertGreaterThan(expected.max() ?? 0, 0)
     }
 
     func testIncrementalUpdatesWriteOnlyDirtyNodesAndReloadEqual() throws {

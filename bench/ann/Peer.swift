@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 import VectorIndex
 
 struct PeerResult {
@@ -61,14 +62,8 @@ func loadAverage() -> String {
 /// small efConstruction: opening copies rows and does not depend on the graph's quality.
 func openTime100k() throws {
     let n = 100_000, dim = 384
-    var state: UInt64 = 5
-    func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) - 0.5
-    }
+    var random = SplitMix64(seed: 5)
+    func next() -> Float { Float(random.next() >> 40) / Float(1 << 24) - 0.5 }
     let index = try HNSWIndex(dimension: dim, metric: .cosine, parameters: HNSWParameters(M: 16, efConstruction: 16), capacity: n)
     let t0 = Date()
     for i in 0..<n { try index.insert((0..<dim).map { _ in next() }, label: Int64(i)) }

@@ -1,4 +1,5 @@
 import CSQLite
+import SeededRandom
 
 /// The graph in the knowledge base's SQLite file:
 ///   vector_index_meta(key, value): parameters, entry point, top level, slot count, generator state;
@@ -146,7 +147,7 @@ extension HNSWIndex {
         index.graph.adviseHugePages()
         index.graph.entryPoint = Int32(try int("entry_point"))
         index.graph.maxLevel = Int(try int("max_level"))
-        index.generator = LevelGenerator(state: UInt64(bitPattern: try int("generator_state")))
+        index.generator = SplitMix64(seed: UInt64(bitPattern: try int("generator_state")))
         guard index.graph.entryPoint == -1 || index.graph.isAlive(index.graph.entryPoint) else {
             throw VectorIndexError.corruptStore("entry point \(index.graph.entryPoint) is not a stored node")
         }
