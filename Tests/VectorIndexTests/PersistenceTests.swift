@@ -86,6 +86,35 @@ final class PersistenceTests: XCTestCase {
         try assertSameResults(index, reopened, queries: data.samples(30))
     }
 
+    /// Within one update, two labels trade slots (their rows are replaced) and a third is removed
+    /// and re-inserted with another vector into its old slot (its row is rewritten in place, the
+    /// label's index entry kept): the stored rows equal memory, vectors included.
+    func testLabelsMovingBetweenSlotsReloadEqual() throws {
+        var data = ClusteredData(dimension: 24, clusters: 10, seed: 36)
+        let index = try build(300, data: &data)
+        let db = try Database(path: temporaryDatabasePath())
+        try db.transaction { try index.save(to: db) }
+        let slotsBefore = index.graph.slotOfLabel
+        let fresh = data.samples(3)
+        try index.update(in: db) { ix in
+            try ix.remove(100)
+            try ix.remove(101)
+            try ix.insert(fresh[0], label: 100)
+            try ix.insert(fresh[1], label: 101)
+            try ix.remove(102)
+            try ix.insert(fresh[2], label: 102)
+        }
+        XCTAssertEqual(index.graph.slotOfLabel[100], slotsBefore[101])
+        XCTAssertEqual(index.graph.slotOfLabel[101], slotsBefore[100])
+        XCTAssertEqual(index.graph.slotOfLabel[102], slotsBefore[102])
+        XCTAssertEqual(try db.query("SELECT count(*) FROM vector_index_node") { $0.int(0) }, [300])
+        let reloaded = try XCTUnwrap(try HNSWIndex.load(from: db))
+        assertSameGraph(index, reloaded)
+        for label in index.labels { XCTAssertEqual(reloaded.vector(for: label), index.vector(for: label), "label \(label)") }
+        XCTAssertEqual(reloaded.vector(for: 102), index.vector(for: 102))
+        XCTAssertNotEqual(reloaded.vector(for: 100), index.vector(for: 101))
+    }
+
     func testRollbackRestoresMemoryToMatchDisk() throws {
         var data = ClusteredData(dimension: 24, clusters: 10, seed: 33)
         let index = try build(600, data: &data)
