@@ -3,9 +3,9 @@
 /// the links from one reused buffer, so a row costs no allocation and no copy on our side.
 struct NodeRowWriter {
     private let graph: HNSWGraph
-    private let insert: Statement
-    private let update: Statement
-    private let delete: Statement
+    private let insertRow: Statement
+    private let updateRow: Statement
+    private let deleteRow: Statement
     /// [count, ids…] per layer 0…level of the node being written.
     private var links: [Int32] = []
 
@@ -13,18 +13,18 @@ struct NodeRowWriter {
     /// after the table was emptied (plain INSERT).
     init(graph: HNSWGraph, db: Database, replacing: Bool) throws {
         self.graph = graph
-        insert = try db.prepare((replacing ? "INSERT OR REPLACE" : "INSERT")
+        insertRow = try db.prepare((replacing ? "INSERT OR REPLACE" : "INSERT")
             + " INTO vector_index_node(slot, label, level, vector, links) VALUES (?, ?, ?, ?, ?)")
-        update = try db.prepare("UPDATE vector_index_node SET level = ?, vector = ?, links = ? WHERE slot = ?")
-        delete = try db.prepare("DELETE FROM vector_index_node WHERE slot = ?")
+        updateRow = try db.prepare("UPDATE vector_index_node SET level = ?, vector = ?, links = ? WHERE slot = ?")
+        deleteRow = try db.prepare("DELETE FROM vector_index_node WHERE slot = ?")
         links.reserveCapacity(1 + graph.M0 + 8 * graph.upperStride)
     }
 
     /// Writes the whole row of `slot`.
     mutating func insert(_ slot: Int32) throws {
         let level = Int(graph.levels[Int(slot)])
-        try insert.bind(1, Int64(slot)).bind(2, graph.labels[Int(slot)]).bind(3, Int64(level))
-        try bindBlobs(of: slot, level: level, vector: 4, links: 5, in: insert)
+        try insertRow.bind(1, Int64(slot)).bind(2, graph.labels[Int(slot)]).bind(3, Int64(level))
+        try bindBlobs(of: slot, level: level, vector: 4, links: 5, in: insertRow)
     }
 
     /// Rewrites the row of `slot`, which is stored with the label it has now: the label's index
@@ -32,12 +32,12 @@ struct NodeRowWriter {
     /// if no row was there after all.
     mutating func rewrite(_ slot: Int32) throws {
         let level = Int(graph.levels[Int(slot)])
-        try update.bind(1, Int64(level)).bind(4, Int64(slot))
-        try bindBlobs(of: slot, level: level, vector: 2, links: 3, in: update)
-        if update.database.changes == 0 { try insert(slot) }
+        try updateRow.bind(1, Int64(level)).bind(4, Int64(slot))
+        try bindBlobs(of: slot, level: level, vector: 2, links: 3, in: updateRow)
+        if updateRow.database.changes == 0 { try insert(slot) }
     }
 
-    func delete(_ slot: Int32) throws { try delete.bind(1, Int64(slot)).run() }
+    func delete(_ slot: Int32) throws { try deleteRow.bind(1, Int64(slot)).run() }
 
     /// Binds the vector and the encoded links of `slot` without copies and runs `stmt`.
     private mutating func bindBlobs(of slot: Int32, level: Int, vector: Int32, links linksIndex: Int32,
