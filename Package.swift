@@ -28,14 +28,16 @@ let package = Package(
         // Swift code can stay built for baseline x86-64 and still use AVX2/AVX-512 where present.
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // SplitMix64, the one seeded generator every module draws from (no dependencies).
+        .target(name: "SeededRandom"),
         .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
         .target(name: "Tokenizers"),
         .target(name: "Ingest", dependencies: ["CPoppler"]),
-        .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels"]),
+        .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels", "SeededRandom"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
-        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS", "CKernels"]),
+        .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS", "CKernels", "SeededRandom"]),
         .target(name: "RAG", dependencies: [
-            "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite",
+            "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite", "SeededRandom",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
@@ -64,7 +66,7 @@ let package = Package(
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/tensor"),
         .executableTarget(name: "bench-tokenizers", dependencies: ["Tokenizers"], path: "bench/tokenizers"),
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
-        .executableTarget(name: "bench-ann", dependencies: ["VectorIndex"], path: "bench/ann",
+        .executableTarget(name: "bench-ann", dependencies: ["VectorIndex", "SeededRandom"], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
         .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
         .executableTarget(name: "bench-retrieve", dependencies: ["RAG"], path: "bench/retrieve"),
@@ -82,9 +84,10 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex"]),
+        .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "SeededRandom"]),
         .testTarget(name: "EmbedderTests", dependencies: ["Embedder"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels", "SeededRandom"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAGServer", "ServerTestSupport",

@@ -3,6 +3,7 @@
 // portable and the AVX2 variants), and the decode attention against softmax(q·K)·V.
 
 import CKernels
+import SeededRandom
 import XCTest
 @testable import Generator
 

@@ -4,6 +4,7 @@
 // with no shared code, to check the model's kernels against.
 
 import Foundation
+import SeededRandom
 @testable import Generator
 import Tensor
 

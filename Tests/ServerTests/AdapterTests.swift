@@ -6,9 +6,17 @@ import XCTest
 /// peft): /v1/models lists it, requests without `model` use it, and the plain generator stays
 /// reachable by its own name.
 final class AdapterTests: XCTestCase {
+    var server: ServerHarness?
+
+    /// Awaited here, also after a failed assertion threw, so no server outlives its test.
+    override func tearDown() async throws {
+        try await server?.stop()
+        server = nil
+    }
+
     func testAdapterIsListedUsedByDefaultAndSelectable() async throws {
         let server = try await ServerHarness.start(load: { try await TestBase.makeService(adapter: TestBase.adapter) })
-        defer { Task { try? await server.stop() } }
+        self.server = server
 
         let list = try await server.request("GET", "/v1/models")
         let data = try XCTUnwrap(try list.json()["data"] as? [[String: Any]])

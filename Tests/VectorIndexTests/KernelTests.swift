@@ -1,11 +1,12 @@
 import CKernels
+import SeededRandom
 import XCTest
 @testable import VectorIndex
 
 final class KernelTests: XCTestCase {
     /// The dispatched SIMD kernels agree with the portable loops for every tail length.
     func testSIMDKernelsMatchPortable() {
-        var r = TestRandom(state: 7)
+        var r = SplitMix64(seed: 7)
         for n in [1, 3, 7, 8, 15, 16, 17, 31, 33, 64, 100, 384, 785] {
             let a = (0..<n).map { _ in r.gaussian() }, b = (0..<n).map { _ in r.gaussian() }
             var dot: Double = 0, l2: Double = 0
@@ -19,7 +20,7 @@ final class KernelTests: XCTestCase {
     }
 
     func testBatchAndGatherMatchSinglePairs() {
-        var r = TestRandom(state: 9)
+        var r = SplitMix64(seed: 9)
         let dim = 37, rows = 11
         let base = (0..<dim * rows).map { _ in r.gaussian() }
         let q = (0..<dim).map { _ in r.gaussian() }
@@ -39,7 +40,7 @@ final class KernelTests: XCTestCase {
 
     /// Rows in padded blocks (stride > 4·dim, as the graph stores them) give the same distances.
     func testStridedRowsSkipThePadding() {
-        var r = TestRandom(state: 11)
+        var r = SplitMix64(seed: 11)
         let dim = 37, rows = 9, strideFloats = 48
         let dense = (0..<dim * rows).map { _ in r.gaussian() }
         var padded = [Float](repeating: .nan, count: strideFloats * rows)  // padding poisons any overrun

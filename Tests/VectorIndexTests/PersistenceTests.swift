@@ -1,3 +1,4 @@
+import SeededRandom
 import XCTest
 @testable import VectorIndex
 
@@ -47,6 +48,23 @@ final class PersistenceTests: XCTestCase {
         assertSameGraph(index, reopened)
     }
 
+    /// The stored generator state is SplitMix64's (seed + n·γ after n inserts) and node levels are
+    /// ⌊−ln U · mL⌋ of its draws, U = (top 53 bits + 1) / 2⁵³: bases written by earlier versions
+    /// keep growing the graph they would have grown.
+    func testGeneratorStateAndLevelsFollowSplitMix64() throws {
+        var data = ClusteredData(dimension: 24, clusters: 10, seed: 35)
+        let index = try build(300, data: &data)
+        let db = try Database(path: temporaryDatabasePath())
+        try db.transaction { try index.save(to: db) }
+        let stored = try db.query("SELECT value FROM vector_index_meta WHERE key = 'generator_state'") { $0.int64(0) }
+        XCTAssertEqual(stored, [Int64(bitPattern: 42 &+ 300 &* 0x9E37_79B9_7F4A_7C15)])
+        var draws = SplitMix64(seed: 42)
+        let mL = 1 / log(8.0)
+        let expected = (0..<300).map { _ in Int32(-log(Double((draws.next() >> 11) + 1) / 9_007_199_254_740_992) * mL) }
+        XCTAssertEqual(index.graph.levels, expected)
+        XCTAssertGreaterThan(expected.max() ?? 0, 0)
+    }
+
     func testIncrementalUpdatesWriteOnlyDirtyNodesAndReloadEqual() throws {
         var data = ClusteredData(dimension: 24, clusters: 10, seed: 32)
         let index = try build(800, data: &data)
@@ -66,6 +84,35 @@ final class PersistenceTests: XCTestCase {
         let reopened = try XCTUnwrap(try HNSWIndex.load(from: Database(path: path, mode: .readOnly)))
         assertSameGraph(index, reopened)
         try assertSameResults(index, reopened, queries: data.samples(30))
+    }
+
+    /// Within one update, two labels trade slots (their rows are replaced) and a third is removed
+    /// and re-inserted with another vector into its old slot (its row is rewritten in place, the
+    /// label's index entry kept): the stored rows equal memory, vectors included.
+    func testLabelsMovingBetweenSlotsReloadEqual() throws {
+        var data = ClusteredData(dimension: 24, clusters: 10, seed: 36)
+        let index = try build(300, data: &data)
+        let db = try Database(path: temporaryDatabasePath())
+        try db.transaction { try index.save(to: db) }
+        let slotsBefore = index.graph.slotOfLabel
+        let fresh = data.samples(3)
+        try index.update(in: db) { ix in
+            try ix.remove(100)
+            try ix.remove(101)
+            try ix.insert(fresh[0], label: 100)
+            try ix.insert(fresh[1], label: 101)
+            try ix.remove(102)
+            try ix.insert(fresh[2], label: 102)
+        }
+        XCTAssertEqual(index.graph.slotOfLabel[100], slotsBefore[101])
+        XCTAssertEqual(index.graph.slotOfLabel[101], slotsBefore[100])
+        XCTAssertEqual(index.graph.slotOfLabel[102], slotsBefore[102])
+        XCTAssertEqual(try db.query("SELECT count(*) FROM vector_index_node") { $0.int(0) }, [300])
+        let reloaded = try XCTUnwrap(try HNSWIndex.load(from: db))
+        assertSameGraph(index, reloaded)
+        for label in index.labels { XCTAssertEqual(reloaded.vector(for: label), index.vector(for: label), "label \(label)") }
+        XCTAssertEqual(reloaded.vector(for: 102), index.vector(for: 102))
+        XCTAssertNotEqual(reloaded.vector(for: 100), index.vector(for: 101))
     }
 
     func testRollbackRestoresMemoryToMatchDisk() throws {

@@ -1,18 +1,9 @@
 import Foundation
+import SeededRandom
 @testable import VectorIndex
 
 /// Deterministic test vectors: Gaussian clusters around random centres.
-struct TestRandom {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
 
     mutating func gaussian() -> Float {
@@ -26,11 +17,11 @@ struct TestRandom {
 struct ClusteredData {
     let dimension: Int
     let centres: [[Float]]
-    var random: TestRandom
+    var random: SplitMix64
     let spread: Float
 
     init(dimension: Int, clusters: Int, spread: Float = 0.35, seed: UInt64) {
-        var r = TestRandom(state: seed)
+        var r = SplitMix64(seed: seed)
         self.dimension = dimension
         self.centres = (0..<clusters).map { _ in (0..<dimension).map { _ in r.gaussian() } }
         self.random = r

@@ -56,34 +56,3 @@ func fileMB(_ path: String) -> String {
 func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
-
-/// Open time of a persisted 100k × 384 index (MiniLM's dimension). The graph is built quickly with a
-/// small efConstruction: opening copies rows and does not depend on the graph's quality.
-func openTime100k() throws {
-    let n = 100_000, dim = 384
-    var state: UInt64 = 5
-    func next() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24) - 0.5
-    }
-    let index = try HNSWIndex(dimension: dim, metric: .cosine, parameters: HNSWParameters(M: 16, efConstruction: 16), capacity: n)
-    let t0 = Date()
-    for i in 0..<n { try index.insert((0..<dim).map { _ in next() }, label: Int64(i)) }
-    let build = Date().timeIntervalSince(t0)
-    let path = NSTemporaryDirectory() + "bench-ann-100k-\(getpid()).db"
-    defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
-    let t1 = Date()
-    do {
-        let db = try Database(path: path)
-        try db.transaction { try index.save(to: db) }
-    }
-    let save = Date().timeIntervalSince(t1)
-    let t2 = Date()
-    let loaded = try HNSWIndex.load(from: Database(path: path, mode: .readOnly))
-    let open = Date().timeIntervalSince(t2)
-    print("100k × 384 cosine (efConstruction 16, build \(fmt(build)) s): save \(fmt(save)) s, open \(fmt(open)) s, "
-          + "\(loaded?.count ?? 0) nodes, file \(fileMB(path)) MB")
-}

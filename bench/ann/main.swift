@@ -106,7 +106,7 @@ do {
     print("")
     print("persisted index (\(base.count) nodes × \(dim)): save \(fmt(saveSeconds)) s, open \(fmt(openSeconds)) s, "
           + "file \(fileMB(dbPath)) MB, same results after reopen: \(same)")
-    if arguments.contains("--open100k") { try openTime100k() }
+    if arguments.contains("--open100k") { try persistence100k() }
 } catch {
     FileHandle.standardError.write("bench-ann: \(error)\n".data(using: .utf8)!)
     exit(1)

@@ -5,6 +5,7 @@
 // never candidates; skipping them keeps the sort short.
 
 import Foundation
+import SeededRandom
 
 struct Sampler {
     let options: SamplingOptions

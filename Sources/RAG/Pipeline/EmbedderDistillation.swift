@@ -1,6 +1,6 @@
 import Embedder
 import Foundation
-import Generator
+import SeededRandom
 
 /// `rag distill-embedder`: a faster embedder for users who want speed. The student is the teacher
 /// cut to fewer layers (evenly spaced, same width, tokenizer and pooling), then trained to reproduce

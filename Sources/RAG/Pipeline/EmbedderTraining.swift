@@ -1,6 +1,6 @@
 import Embedder
 import Foundation
-import Generator
+import SeededRandom
 
 /// `rag train-embedder`: contrastive fine-tuning of the embedder on the user's pairs, or on pairs
 /// mined from an ingested knowledge base when there are none; the result is saved in the Hugging

@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// Undo log of one `update(in:)`: the state of every slot before its first change, and the
 /// graph-wide fields at the start. Applied when the caller's transaction rolls back.
 struct ChangeSet {
@@ -13,7 +15,7 @@ struct ChangeSet {
     let freeSlots: [Int32]
     let entryPoint: Int32
     let maxLevel: Int
-    let generator: LevelGenerator
+    let generator: SplitMix64
     let dirty: Set<Int32>
     let needsFullWrite: Bool
     private(set) var nodes: [Int32: NodeState] = [:]

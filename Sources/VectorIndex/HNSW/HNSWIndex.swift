@@ -1,3 +1,5 @@
+import SeededRandom
+
 /// A search result: the external label (chunk id) and its distance to the query (smaller = closer).
 public struct SearchHit: Sendable, Equatable {
     public let label: Int64
@@ -32,7 +34,7 @@ public final class HNSWIndex: @unchecked Sendable {
     public let parameters: HNSWParameters
     let graph: HNSWGraph
     let distance: DistanceFunction
-    var generator: LevelGenerator
+    var generator: SplitMix64
     let lock = ReadWriteLock()
     let scratchPool: ScratchPool
     /// Slots changed since the last write to SQLite.
@@ -55,7 +57,7 @@ public final class HNSWIndex: @unchecked Sendable {
         self.parameters = parameters
         self.graph = HNSWGraph(dimension: dimension, M: parameters.M, capacity: capacity, hugePages: hugePages)
         self.distance = DistanceFunction(metric: metric, dimension: dimension)
-        self.generator = LevelGenerator(state: parameters.seed)
+        self.generator = SplitMix64(seed: parameters.seed)
         self.scratchPool = ScratchPool(maxLinks: parameters.M0, dimension: dimension)
     }
 

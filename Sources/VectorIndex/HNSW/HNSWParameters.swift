@@ -1,4 +1,5 @@
 import Foundation
+import SeededRandom
 
 /// Construction and search parameters, named as in Malkov & Yashunin (2018).
 public struct HNSWParameters: Sendable, Equatable {
@@ -39,21 +40,8 @@ public struct HNSWParameters: Sendable, Equatable {
     }
 }
 
-/// SplitMix64: a small seeded generator whose state fits in one UInt64 (persisted with the graph).
-struct LevelGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// ⌊−ln(U) · mL⌋ with U uniform in (0, 1].
-    mutating func level(mL: Double) -> Int {
-        let u = (Double(next() >> 11) + 1) / 9_007_199_254_740_992.0  // (0, 1]
-        return min(Int(-log(u) * mL), 64)
-    }
+extension SplitMix64 {
+    /// A new node's top layer, ⌊−ln(U) · mL⌋ with U uniform in (0, 1], at most 64. One draw per
+    /// insert: the generator's state is persisted with the graph, so this must not change.
+    mutating func level(mL: Double) -> Int { min(Int(-log(nextUnitExcludingZero()) * mL), 64) }
 }

@@ -1,4 +1,5 @@
 import CSQLite
+import SeededRandom
 
 /// The graph in the knowledge base's SQLite file:
 ///   vector_index_meta(key, value): parameters, entry point, top level, slot count, generator state;
@@ -61,21 +62,17 @@ extension HNSWIndex {
 
     private func writeLocked(_ db: Database) throws {
         try Self.createTables(in: db)
-        let upsert = try db.prepare(
-            "INSERT OR REPLACE INTO vector_index_node(slot, label, level, vector, links) VALUES (?, ?, ?, ?, ?)")
         if needsFullWrite {
             try db.execute("DELETE FROM vector_index_node")
-            for slot in 0..<Int32(graph.slotCount) where graph.levels[Int(slot)] >= 0 {
-                try writeNode(slot, with: upsert)
-            }
+            var rows = try NodeRowWriter(graph: graph, db: db, replacing: false)
+            for slot in 0..<Int32(graph.slotCount) where graph.levels[Int(slot)] >= 0 { try rows.insert(slot) }
         } else {
-            let deleteRow = try db.prepare("DELETE FROM vector_index_node WHERE slot = ?")
+            var rows = try NodeRowWriter(graph: graph, db: db, replacing: true)
+            let slots = dirty.sorted()
             // Deletions first: a label may have moved to another slot in the same change set.
-            for slot in dirty.sorted() where graph.levels[Int(slot)] < 0 || Int(slot) >= graph.slotCount {
-                try deleteRow.bind(1, Int64(slot)).run()
-            }
-            for slot in dirty.sorted() where Int(slot) < graph.slotCount && graph.levels[Int(slot)] >= 0 {
-                try writeNode(slot, with: upsert)
+            for slot in slots where !graph.isAlive(slot) { try rows.delete(slot) }
+            for slot in slots where graph.isAlive(slot) {
+                if storedWithSameLabel(slot) { try rows.rewrite(slot) } else { try rows.insert(slot) }
             }
         }
         let meta: [(String, SQLValue)] = [
@@ -98,19 +95,11 @@ extension HNSWIndex {
         needsFullWrite = false
     }
 
-    private func writeNode(_ slot: Int32, with stmt: Statement) throws {
-        let level = Int(graph.levels[Int(slot)])
-        var links: [Int32] = []
-        for l in 0...level {
-            graph.withLinks(slot, level: l) { ids in
-                links.append(Int32(ids.count))
-                links.append(contentsOf: ids)
-            }
-        }
-        try stmt.bind(1, Int64(slot)).bind(2, graph.labels[Int(slot)]).bind(3, Int64(level))
-            .bind(4, floats: UnsafeBufferPointer(start: graph.vector(slot), count: dimension))
-            .bind(5, int32s: links)
-            .run()
+    /// True when the stored row of `slot` is known to carry the label the slot has now: the slot
+    /// was written before this change set (not dirty at its start) and held this label then.
+    private func storedWithSameLabel(_ slot: Int32) -> Bool {
+        guard let changeSet, !changeSet.dirty.contains(slot), let before = changeSet.nodes[slot] else { return false }
+        return before.level >= 0 && before.label == graph.labels[Int(slot)]
     }
 
     /// Loads the index stored in `db`, or nil when the database holds none.
@@ -146,7 +135,7 @@ extension HNSWIndex {
         index.graph.adviseHugePages()
         index.graph.entryPoint = Int32(try int("entry_point"))
         index.graph.maxLevel = Int(try int("max_level"))
-        index.generator = LevelGenerator(state: UInt64(bitPattern: try int("generator_state")))
+        index.generator = SplitMix64(seed: UInt64(bitPattern: try int("generator_state")))
         guard index.graph.entryPoint == -1 || index.graph.isAlive(index.graph.entryPoint) else {
             throw VectorIndexError.corruptStore("entry point \(index.graph.entryPoint) is not a stored node")
         }

@@ -63,6 +63,15 @@ public final class Statement {
         return self
     }
 
+    /// Binds raw bytes that SQLite reads in place (SQLITE_STATIC, no copy): they must stay valid
+    /// and unchanged until the statement's next `run()`, `reset()` or rebind of `index`.
+    @discardableResult
+    func bind(_ index: Int32, borrowing bytes: UnsafeRawBufferPointer) throws -> Statement {
+        if bytes.count == 0 { try check(sqlite3_bind_zeroblob(handle, index, 0)); return self }
+        try check(sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), csqlite_static()))
+        return self
+    }
+
     /// Binds Float32 values as a little-endian BLOB.
     @discardableResult
     public func bind(_ index: Int32, floats: UnsafeBufferPointer<Float>) throws -> Statement {
