@@ -30,7 +30,7 @@ let package = Package(
 
         // SplitMix64, the one seeded generator every module draws from (no dependencies).
         .target(name: "SeededRandom"),
-        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels", "SeededRandom"]),
         .target(name: "Tokenizers"),
         .target(name: "Ingest", dependencies: ["CPoppler"]),
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels", "SeededRandom"]),

@@ -26,14 +26,12 @@ size_t ck_sgemm_packed_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR 
 void ck_sgemm_pack_rows(const float *src, size_t ld, size_t n, size_t k, float alpha, float *packed) {
     for (size_t panel = 0; panel * NR < n; panel++) {
         float *dst = packed + panel * NR * k;
+        const float *rows = src + panel * NR * ld;
         size_t cols = n - panel * NR < NR ? n - panel * NR : NR;
-        for (size_t j = 0; j < NR; j++) {
-            const float *row = src + (panel * NR + j) * ld;
-            if (j < cols) {
-                for (size_t p = 0; p < k; p++) dst[p * NR + j] = alpha * row[p];
-            } else {
-                for (size_t p = 0; p < k; p++) dst[p * NR + j] = 0;
-            }
+        // Write the panel in order (16 source rows read side by side, each sequentially).
+        for (size_t p = 0; p < k; p++, dst += NR) {
+            for (size_t j = 0; j < cols; j++) dst[j] = alpha * rows[j * ld + p];
+            for (size_t j = cols; j < NR; j++) dst[j] = 0;
         }
     }
 }

@@ -110,19 +110,29 @@ try JSONEncoder().encode(chunks).write(to: chunksURL)
 defer { try? FileManager.default.removeItem(at: chunksURL) }
 let encoder = try SentenceEncoder.load(directory: modelDirectory())
 let tokens = chunks.prefix(200).map { encoder.tokenize($0).count }
+/// Arithmetic the model needs for one sequence of n tokens (no padding): per layer, the Q, K, V, output and MLP
+/// products (2 flops per weight per token) and attention's Q K^T and P V (2 · 2 n² C).
+func flops(tokens n: Int, _ c: BertConfig) -> Double {
+    let weights = Double(4 * c.hiddenSize * c.hiddenSize + 2 * c.hiddenSize * c.intermediateSize)
+    return Double(c.layers) * (2 * Double(n) * weights + 4 * Double(n * n * c.hiddenSize))
+}
+let flopsPerSentence = chunks.map { flops(tokens: encoder.tokenize($0).count, encoder.model.config) }.reduce(0, +) / Double(count)
 print("bench-embed: \(count) chunks of ~200 words (mean \(tokens.reduce(0, +) / max(tokens.count, 1)) tokens, max \(encoder.maxTokens)), batch \(batch), model \(encoder.identity)")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
 let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer_sentence_transformers.py").path
 let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-print("threads | rag sent/s | rag peak RSS MB | s-t (torch) sent/s | s-t peak RSS MB | speed ratio rag/s-t | sent per CPU-s rag, s-t, ratio")
+print(String(format: "model arithmetic: %.2f GFLOP per sentence (GFLOP/s below = sentences/s × that)", flopsPerSentence / 1e9))
+print("threads | rag sent/s | rag GFLOP/s | rag peak RSS MB | s-t (torch) sent/s | s-t GFLOP/s | s-t peak RSS MB | speed ratio rag/s-t | sent per CPU-s rag, s-t, ratio")
 for threads in threadCounts {
     let ours = try run(selfPath, ["--worker", chunksURL.path, "--batch", String(batch)], env: ["RAG_THREADS": String(threads)])
-    var line = String(format: "%7d | %10.1f | %15.0f", threads, ours.sentences_per_s, ours.peak_rss_mb)
+    var line = String(format: "%7d | %10.1f | %11.1f | %15.0f", threads, ours.sentences_per_s,
+                      ours.sentences_per_s * flopsPerSentence / 1e9, ours.peak_rss_mb)
     if !CommandLine.arguments.contains("--no-peer") {
         let peer = try run("/usr/bin/env", ["python3", peerScript, modelDirectory().path, chunksURL.path, String(threads), String(batch)],
                            env: ["OMP_NUM_THREADS": String(threads), "HF_HUB_OFFLINE": "1"])
         let (oursCPU, peerCPU) = (Double(count) / ours.cpu_seconds, Double(count) / peer.cpu_seconds)
-        line += String(format: " | %18.1f | %15.0f | %18.2fx | %5.1f, %5.1f, %5.2fx", peer.sentences_per_s, peer.peak_rss_mb,
+        line += String(format: " | %18.1f | %11.1f | %15.0f | %18.2fx | %5.1f, %5.1f, %5.2fx", peer.sentences_per_s,
+                       peer.sentences_per_s * flopsPerSentence / 1e9, peer.peak_rss_mb,
                        ours.sentences_per_s / peer.sentences_per_s, oursCPU, peerCPU, oursCPU / peerCPU)
     }
     print(line)
