@@ -35,14 +35,14 @@ static void bias_gelu_portable(float *x, const float *bias, size_t rows, size_t 
     }
 }
 
-static void softmax_portable(float *p, size_t n) {
+// p = exp(p - max p) in place; returns 1 / sum (0 when every value is -inf: p becomes zeros).
+static float exp_shifted_portable(float *p, size_t n) {
     float m = -INFINITY;
     for (size_t i = 0; i < n; i++) m = p[i] > m ? p[i] : m;
-    if (m == -INFINITY) { for (size_t i = 0; i < n; i++) p[i] = 0; return; }
+    if (m == -INFINITY) { for (size_t i = 0; i < n; i++) p[i] = 0; return 0; }
     float s = 0;
     for (size_t i = 0; i < n; i++) { p[i] = expf(p[i] - m); s += p[i]; }
-    float inv = 1.0f / s;
-    for (size_t i = 0; i < n; i++) p[i] *= inv;
+    return 1.0f / s;
 }
 
 static void add_layernorm_portable(float *x, const float *y, const float *y_bias, const float *w,
@@ -120,13 +120,13 @@ static void bias_gelu_avx2(float *x, const float *bias, size_t rows, size_t cols
 }
 
 __attribute__((target("avx2,fma")))
-static void softmax_avx2(float *p, size_t n) {
+static float exp_shifted_avx2(float *p, size_t n) {
     __m256 m8 = _mm256_set1_ps(-INFINITY);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(p + i));
     float m = ck_hmax8(m8);
     for (; i < n; i++) m = p[i] > m ? p[i] : m;
-    if (m == -INFINITY) { for (i = 0; i < n; i++) p[i] = 0; return; }
+    if (m == -INFINITY) { for (i = 0; i < n; i++) p[i] = 0; return 0; }
     __m256 mv = _mm256_set1_ps(m), s8 = _mm256_setzero_ps();
     for (i = 0; i + 8 <= n; i += 8) {
         __m256 e = exp8_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(p + i), mv));
@@ -135,9 +135,15 @@ static void softmax_avx2(float *p, size_t n) {
     }
     float s = ck_hsum8(s8);
     for (; i < n; i++) { p[i] = expf(p[i] - m); s += p[i]; }
-    __m256 inv = _mm256_set1_ps(1.0f / s);
-    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), inv));
-    for (; i < n; i++) p[i] *= 1.0f / s;
+    return 1.0f / s;
+}
+
+__attribute__((target("avx2,fma")))
+static void scale_avx2(float *p, size_t n, float k) {
+    __m256 kv = _mm256_set1_ps(k);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(p + i, _mm256_mul_ps(_mm256_loadu_ps(p + i), kv));
+    for (; i < n; i++) p[i] *= k;
 }
 
 __attribute__((target("avx2,fma")))
@@ -206,9 +212,17 @@ void ck_bias_gelu_f32(float *x, const float *bias, size_t rows, size_t cols) {
 
 void ck_softmax_f32(float *p, size_t n) {
 #if defined(__x86_64__)
-    if (ck_act_simd_level() == 1) { softmax_avx2(p, n); return; }
+    if (ck_act_simd_level() == 1) { scale_avx2(p, n, exp_shifted_avx2(p, n)); return; }
 #endif
-    softmax_portable(p, n);
+    float inv = exp_shifted_portable(p, n);
+    for (size_t i = 0; i < n; i++) p[i] *= inv;
+}
+
+float ck_softmax_unnormalized_f32(float *p, size_t n) {
+#if defined(__x86_64__)
+    if (ck_act_simd_level() == 1) return exp_shifted_avx2(p, n);
+#endif
+    return exp_shifted_portable(p, n);
 }
 
 void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const float *w, const float *b,

@@ -66,7 +66,15 @@ final class InferenceOpsTests: XCTestCase {
                 for i in 0..<n {
                     XCTAssertEqual(Double(y[i]), e[i] / s, accuracy: 1e-6 * max(1e-3, e[i] / s) + 1e-12, "level \(level) n \(n) i \(i)")
                 }
+                // Unnormalised: exp(x - max) and 1 / sum returned.
+                var u = x
+                let inverse = ck_softmax_unnormalized_f32(&u, n)
+                XCTAssertEqual(Double(inverse), 1 / s, accuracy: 1e-6 / s)
+                for i in 0..<n { XCTAssertEqual(Double(u[i]), e[i], accuracy: 1e-6 * max(1e-3, e[i]) + 1e-12) }
             }
+            var allMasked = [Float](repeating: -.infinity, count: 9)
+            XCTAssertEqual(ck_softmax_unnormalized_f32(&allMasked, 9), 0)
+            XCTAssertEqual(allMasked, [Float](repeating: 0, count: 9))
             var masked = [Float](repeating: -.infinity, count: 10)
             ck_softmax_f32(&masked, 10)
             XCTAssertEqual(masked, [Float](repeating: 0, count: 10), "a fully masked row has no weight")
@@ -156,6 +164,19 @@ final class InferenceOpsTests: XCTestCase {
                         }
                         XCTAssertEqual(Array(cv[(i * ldc + n)..<((i + 1) * ldc)]), [Float](repeating: 9, count: ldc - n),
                                        "columns past n untouched")
+                    }
+                }
+                // Row-scaled (attention's P V with the softmax's 1 / sum): row i times scales[i], no bias.
+                let scales = (0..<m).map { Float($0 % 5) * 0.5 - 0.75 }
+                let c = Tensor(repeating: 9, shape: [m, ldc])
+                ck_sgemm_packed_row_scaled(m, n, k, a.data, lda, packedCols, scales, c.data, ldc)
+                let cv = c.toArray()
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var ref = 0.0
+                        for p in 0..<k { ref += Double(av[i * lda + p]) * Double(wv[j * k + p]) }
+                        ref *= Double(scales[i])
+                        XCTAssertEqual(Double(cv[i * ldc + j]), ref, accuracy: 1e-4 * max(1, abs(ref)), "level \(level) row-scaled at \(i), \(j)")
                     }
                 }
             }

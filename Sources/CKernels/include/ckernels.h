@@ -70,6 +70,9 @@ int ck_quant_set_simd_level(int level);
 void ck_bias_gelu_f32(float *x, const float *bias, size_t rows, size_t cols);
 /// Softmax of n values in place (max subtracted first); a row of only -inf becomes zeros.
 void ck_softmax_f32(float *p, size_t n);
+/// The softmax without its last pass: p = exp(p - max p) in place; returns 1 / sum(p), the factor the
+/// caller applies later (e.g. to P V's rows); 0 for a row of only -inf (p becomes zeros).
+float ck_softmax_unnormalized_f32(float *p, size_t n);
 /// Per row: x = LayerNorm(x + y + y_bias) * w + b over `cols` values (biased variance, like torch),
 /// in place. y and y_bias may be NULL (plain LayerNorm).
 void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const float *w, const float *b,
@@ -90,6 +93,9 @@ void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *
 /// C is written, not accumulated into. packed_b must be 32-byte aligned.
 void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                      const float *bias, float *c, size_t ldc);
+/// C[i, :] = row_scale[i] * (A[i, :] B) (no bias): attention's P V with the softmax's 1 / sum.
+void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
+                                const float *row_scale, float *c, size_t ldc);
 /// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA.
 int ck_gemm_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.

@@ -67,7 +67,7 @@ public enum Inference {
 
     /// Floats `attention` needs in `scratch` for a sequence of `length` tokens and heads of `headDim`.
     public static func attentionScratchCount(length: Int, headDim: Int) -> Int {
-        aligned(length * length) + ck_sgemm_packed_size(length, headDim) + ck_sgemm_packed_size(headDim, length)
+        aligned(length * length) + ck_sgemm_packed_size(length, headDim) + ck_sgemm_packed_size(headDim, length) + length
     }
 
     /// `count` rounded up to whole 64-byte lines (packed operands must start 64-byte aligned).
@@ -86,15 +86,17 @@ public enum Inference {
         let scores = scratch                                               // [T, T]
         let packedK = scores + aligned(n * n)                              // alpha K^T [D, T], packed (64-byte aligned)
         let packedV = packedK + ck_sgemm_packed_size(n, d)                 // V [T, D], packed
+        let inverseSums = packedV + ck_sgemm_packed_size(d, n)             // [T]: 1 / sum of each row of exp(S)
         for h in 0..<heads {
             let q = qkv + h * d, k = qkv + width + h * d, v = qkv + 2 * width + h * d
             // S[n, n] = Q (alpha K)^T
             ck_sgemm_pack_rows(k, ld, n, d, alpha, packedK)
             ck_sgemm_packed(n, n, d, q, ld, packedK, nil, scores, n)
-            for i in 0..<n { ck_softmax_f32(scores + i * n, n) }
+            // P = softmax(S) row by row, its division by the row sum left to the next product
+            for i in 0..<n { inverseSums[i] = ck_softmax_unnormalized_f32(scores + i * n, n) }
             // O[n, D] = P V, into this head's columns
             ck_sgemm_pack_cols(v, ld, d, n, packedV)
-            ck_sgemm_packed(n, d, n, scores, n, packedV, nil, context + h * d, width)
+            ck_sgemm_packed_row_scaled(n, d, n, scores, n, packedV, inverseSums, context + h * d, width)
         }
     }
 
