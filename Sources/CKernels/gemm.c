@@ -13,6 +13,7 @@
 // Unlike a BLAS call, nothing is copied or cleared per call: the first KC slice writes C (with the
 // bias), later slices add to it.
 #include "ckernels.h"
+#include "activation_math.h"
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -47,36 +48,41 @@ void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *
     }
 }
 
-// One MR x NR tile: t = A[rows, kc] B_panel, row i times scale[i] when scale is given; then
-// C = t + bias (first slice) or C += t, for the mr x nr corner that exists. Rows of A are lda apart;
-// rows past mr repeat row 0 (computed, not stored).
-typedef void (*tile_fn)(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
-                        size_t nr, int accumulate, const float *bias, const float *scale);
+// How a tile is stored: the first k slice writes bias + t, later ones add t to C; the last one
+// may apply GELU. t's row i is multiplied by scale[i] first when scale is given.
+typedef struct {
+    int accumulate, gelu;
+    const float *bias, *scale;
+} epilogue;
 
-static void store_tile(const float *t, float *c, size_t ldc, size_t mr, size_t nr, int accumulate, const float *bias,
-                       const float *scale) {
+// One MR x NR tile: t = A[rows, kc] B_panel, stored into the mr x nr corner of C that exists as `e`
+// says. Rows of A are lda apart; rows past mr repeat row 0 (computed, not stored).
+typedef void (*tile_fn)(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
+                        size_t nr, epilogue e);
+
+static void store_tile(const float *t, float *c, size_t ldc, size_t mr, size_t nr, epilogue e) {
     for (size_t i = 0; i < mr; i++) {
-        float *row = c + i * ldc, k = scale ? scale[i] : 1;
+        float *row = c + i * ldc, k = e.scale ? e.scale[i] : 1;
         for (size_t j = 0; j < nr; j++) {
-            float v = k * t[i * NR + j];
-            row[j] = accumulate ? row[j] + v : v + (bias ? bias[j] : 0);
+            float v = k * t[i * NR + j] + (e.accumulate ? row[j] : e.bias ? e.bias[j] : 0);
+            row[j] = e.gelu ? gelu_portable(v) : v;
         }
     }
 }
 
 static void tile_portable(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
-                          size_t nr, int accumulate, const float *bias, const float *scale) {
+                          size_t nr, epilogue e) {
     float t[MR * NR] = {0};
     for (size_t p = 0; p < kc; p++, b += NR)
         for (size_t i = 0; i < mr; i++)
             for (size_t j = 0; j < NR; j++) t[i * NR + j] += a[i * lda + p] * b[j];
-    store_tile(t, c, ldc, mr, nr, accumulate, bias, scale);
+    store_tile(t, c, ldc, mr, nr, e);
 }
 
 #if defined(__x86_64__)
 __attribute__((target("avx2,fma")))
 static void tile_avx2(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
-                      size_t nr, int accumulate, const float *bias, const float *scale) {
+                      size_t nr, epilogue e) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     const float *a0 = a, *a1 = a + (mr > 1) * lda, *a2 = a + (mr > 2) * 2 * lda;
@@ -94,21 +100,24 @@ static void tile_avx2(size_t kc, const float *a, size_t lda, const float *b, flo
     if (nr < NR) {
         float spill[MR * NR];
         for (size_t i = 0; i < MR; i++) { _mm256_storeu_ps(spill + i * NR, t[2 * i]); _mm256_storeu_ps(spill + i * NR + 8, t[2 * i + 1]); }
-        store_tile(spill, c, ldc, mr, nr, accumulate, bias, scale);
+        store_tile(spill, c, ldc, mr, nr, e);
         return;
     }
-    __m256 bias0 = bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
-    __m256 bias1 = bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
+    __m256 bias0 = e.bias ? _mm256_loadu_ps(e.bias) : _mm256_setzero_ps();
+    __m256 bias1 = e.bias ? _mm256_loadu_ps(e.bias + 8) : _mm256_setzero_ps();
     for (size_t i = 0; i < mr; i++) {
         float *row = c + i * ldc;
-        if (scale) {
-            __m256 k = _mm256_broadcast_ss(scale + i);
-            t[2 * i] = _mm256_mul_ps(t[2 * i], k);
-            t[2 * i + 1] = _mm256_mul_ps(t[2 * i + 1], k);
+        __m256 lo = t[2 * i], hi = t[2 * i + 1];
+        if (e.scale) {
+            __m256 k = _mm256_broadcast_ss(e.scale + i);
+            lo = _mm256_mul_ps(lo, k);
+            hi = _mm256_mul_ps(hi, k);
         }
-        __m256 lo = accumulate ? _mm256_loadu_ps(row) : bias0, hi = accumulate ? _mm256_loadu_ps(row + 8) : bias1;
-        _mm256_storeu_ps(row, _mm256_add_ps(lo, t[2 * i]));
-        _mm256_storeu_ps(row + 8, _mm256_add_ps(hi, t[2 * i + 1]));
+        lo = _mm256_add_ps(lo, e.accumulate ? _mm256_loadu_ps(row) : bias0);
+        hi = _mm256_add_ps(hi, e.accumulate ? _mm256_loadu_ps(row + 8) : bias1);
+        if (e.gelu) { lo = gelu8(lo); hi = gelu8(hi); }
+        _mm256_storeu_ps(row, lo);
+        _mm256_storeu_ps(row + 8, hi);
     }
 }
 #endif
@@ -135,7 +144,7 @@ int ck_gemm_set_simd_level(int level) {
 }
 
 static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
-                         const float *bias, const float *scale, float *c, size_t ldc) {
+                         const float *bias, const float *scale, int gelu, float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
     tile_fn tile = tile_portable;
 #if defined(__x86_64__)
@@ -143,7 +152,10 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
 #endif
     if (k == 0) {   // C = bias
         for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++) c[i * ldc + j] = bias ? bias[j] : 0;   // (scale applies to A B = 0)
+            for (size_t j = 0; j < n; j++) {   // (scale applies to A B = 0)
+                float v = bias ? bias[j] : 0;
+                c[i * ldc + j] = gelu ? gelu_portable(v) : v;
+            }
         return;
     }
     size_t panels = (n + NR - 1) / NR;
@@ -157,8 +169,8 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
                 const float *tile_bias = bias ? bias + jp * NR : NULL;
                 for (size_t ip = 0; ip < mc; ip += MR) {
                     size_t mr = mc - ip < MR ? mc - ip : MR;
-                    tile(kc, a + (ic + ip) * lda + pc, lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, pc > 0, tile_bias,
-                         scale ? scale + ic + ip : NULL);
+                    epilogue e = {pc > 0, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
+                    tile(kc, a + (ic + ip) * lda + pc, lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);
                 }
             }
         }
@@ -167,10 +179,15 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
 
 void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                      const float *bias, float *c, size_t ldc) {
-    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, c, ldc);
+    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, 0, c, ldc);
+}
+
+void ck_sgemm_packed_gelu(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
+                          const float *bias, float *c, size_t ldc) {
+    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, 1, c, ldc);
 }
 
 void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                                 const float *row_scale, float *c, size_t ldc) {
-    sgemm_packed(m, n, k, a, lda, packed_b, NULL, row_scale, c, ldc);
+    sgemm_packed(m, n, k, a, lda, packed_b, NULL, row_scale, 0, c, ldc);
 }

@@ -93,6 +93,9 @@ void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *
 /// C is written, not accumulated into. packed_b must be 32-byte aligned.
 void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                      const float *bias, float *c, size_t ldc);
+/// C = GELU(A B + bias) (exact erf form, as ck_bias_gelu_f32): an MLP's first layer.
+void ck_sgemm_packed_gelu(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
+                          const float *bias, float *c, size_t ldc);
 /// C[i, :] = row_scale[i] * (A[i, :] B) (no bias): attention's P V with the softmax's 1 / sum.
 void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                                 const float *row_scale, float *c, size_t ldc);

@@ -43,14 +43,11 @@ public enum Inference {
                               threads: Int = 1) {
         guard rows > 0, w.outFeatures > 0 else { return }
         let ldc = ldy ?? w.outFeatures, k = w.inFeatures, n = w.outFeatures
-        let gemmBias = activation == .none ? bias : nil
         func run(_ r: Range<Int>) {
-            ck_sgemm_packed(r.count, n, k, x + r.lowerBound * k, k, w.data, gemmBias, y + r.lowerBound * ldc, ldc)
-            guard activation == .gelu else { return }
-            if ldc == n {
-                ck_bias_gelu_f32(y + r.lowerBound * ldc, bias, r.count, n)
-            } else {
-                for i in r { ck_bias_gelu_f32(y + i * ldc, bias, 1, n) }
+            let (xr, yr) = (x + r.lowerBound * k, y + r.lowerBound * ldc)
+            switch activation {
+            case .none: ck_sgemm_packed(r.count, n, k, xr, k, w.data, bias, yr, ldc)
+            case .gelu: ck_sgemm_packed_gelu(r.count, n, k, xr, k, w.data, bias, yr, ldc)
             }
         }
         let parts = min(threads, rows / 48, 2 * rows * n * k >> 21)   // 48+ rows and ~2 MFLOP per part

@@ -1,0 +1,66 @@
+// Private to CKernels: the elementwise functions the transformer kernels share (GELU's erf, the
+// softmax's exp), portable coefficients and AVX2 eight-lane forms.
+#pragma once
+
+#include <stddef.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// erf(x) as x P(x^2) / Q(x^2) on [-4, 4], clamped outside (|error| < 3e-7, erf(4) = 1 - 1.5e-8).
+static const float erf_p[7] = {-2.72614225801306e-10f, 2.77068142495902e-08f, -2.10102402082508e-06f,
+                               -5.69250639462346e-05f, -7.34990630326855e-04f, -2.95459980854025e-03f,
+                               -1.60960333262415e-02f};
+static const float erf_q[5] = {-1.45660718464996e-05f, -2.13374055278905e-04f, -1.68282697438203e-03f,
+                               -7.37332916720468e-03f, -1.42647390514189e-02f};
+
+static inline float erf_portable(float v) {
+    float x = v < -4.0f ? -4.0f : (v > 4.0f ? 4.0f : v);
+    float x2 = x * x, p = erf_p[0], q = erf_q[0];
+    for (int i = 1; i < 7; i++) p = p * x2 + erf_p[i];
+    for (int i = 1; i < 5; i++) q = q * x2 + erf_q[i];
+    return x * p / q;
+}
+
+/// GELU, exact erf form: x Φ(x).
+static inline float gelu_portable(float v) { return 0.5f * v * (1.0f + erf_portable(v * 0.70710678118654752f)); }
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static inline __m256 erf8(__m256 v) {
+    __m256 x = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-4.0f)), _mm256_set1_ps(4.0f));
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(erf_p[0]), q = _mm256_set1_ps(erf_q[0]);
+    for (int i = 1; i < 7; i++) p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(erf_p[i]));
+    for (int i = 1; i < 5; i++) q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(erf_q[i]));
+    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
+}
+
+__attribute__((target("avx2,fma")))
+static inline __m256 gelu8(__m256 v) {
+    __m256 e = erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+    return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+// e^x for x <= 0 (softmax arguments): 2^n e^r with n = round(x log2 e), |r| <= ln2/2, degree-6
+// polynomial (relative error ~2e-7); x below -87 gives 0.
+__attribute__((target("avx2,fma")))
+static inline __m256 exp8_nonpositive(__m256 x) {
+    __m256 small = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_LT_OQ);
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);     // ln2 split in hi + lo
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+    return _mm256_andnot_ps(small, e);
+}
+#endif
