@@ -3,24 +3,30 @@
 //   C[m, n] = A[m, k] B[k, n] (+ bias[n])
 //
 // B is packed once into panels of NR = 16 columns, each panel k rows of 16 floats (zero padded past
-// n), so the micro-kernel reads it sequentially and aligned. A is read in place: the micro-kernel
-// broadcasts from MR = 6 rows side by side (six sequential streams, which the prefetchers follow).
-// The loop nest is the usual one (Goto / BLIS): for each KC slice of k, for each MC block of rows,
-// for each B panel, for each group of 6 rows: a 6 x 16 tile of C kept in 12 AVX2 registers through
-// the KC steps. One B micro-panel (KC x 16 floats, 24 KB) stays in L1 while the A block (MC x KC,
-// 144 KB) stays in L2.
+// n), so the micro-kernel reads it sequentially and aligned. The loop nest is the usual one
+// (Goto / BLIS): for each KC slice of k, for each MC block of rows, for each B panel, for each group
+// of MR = 6 rows: a 6 x 16 tile of C kept in 12 AVX2 registers through the KC steps. One B
+// micro-panel (KC x 16 floats, 24 KB) stays in L1 while the A block (MC x KC, 144 KB) stays in L2.
 //
-// Unlike a BLAS call, nothing is copied or cleared per call: the first KC slice writes C (with the
-// bias), later slices add to it.
+// A wide product (many B panels per A block) first copies the A block into micro-panels of 6 rows
+// stored column by column, so each step's six broadcasts read one line; a narrow one (attention's
+// P V, 32 columns) reads A in place, six rows side by side, since a copy would cost about as much
+// as the product.
+//
+// Unlike a BLAS call, C is not cleared first: the first KC slice writes C (with the bias), later
+// slices add to it.
 #include "ckernels.h"
 #include "activation_math.h"
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
 enum { MR = 6, NR = 16, KC = 384, MC = 96 };
-
+// From this many columns of C on, A blocks are copied into micro-panels.
+enum { PACK_A_FROM_COLUMNS = 4 * NR };
 
 size_t ck_sgemm_packed_size(size_t n, size_t k) { return (n + NR - 1) / NR * NR * k; }
 
@@ -48,6 +54,32 @@ void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *
     }
 }
 
+// A[rows, kc] (row stride lda) -> micro-panels of MR rows, each kc steps of MR floats; rows past
+// `rows` are zero.
+static void pack_a(const float *a, size_t lda, size_t rows, size_t kc, float *dst) {
+    for (size_t i0 = 0; i0 < rows; i0 += MR) {
+        const float *src[MR];
+        for (size_t i = 0; i < MR; i++) src[i] = i0 + i < rows ? a + (i0 + i) * lda : NULL;
+        for (size_t p = 0; p < kc; p++, dst += MR)
+            for (size_t i = 0; i < MR; i++) dst[i] = src[i] ? src[i][p] : 0;
+    }
+}
+
+// Each thread's A block buffer (MC x KC floats), made on first use and freed when the thread ends.
+static pthread_key_t a_block_key;
+static pthread_once_t a_block_once = PTHREAD_ONCE_INIT;
+static void make_a_block_key(void) { pthread_key_create(&a_block_key, free); }
+
+static float *thread_a_block(void) {
+    pthread_once(&a_block_once, make_a_block_key);
+    float *block = pthread_getspecific(a_block_key);
+    if (!block) {
+        block = aligned_alloc(64, sizeof(float) * MC * KC);
+        if (block) pthread_setspecific(a_block_key, block);
+    }
+    return block;
+}
+
 // How a tile is stored: the first k slice writes bias + t, later ones add t to C; the last one
 // may apply GELU. t's row i is multiplied by scale[i] first when scale is given.
 typedef struct {
@@ -56,7 +88,8 @@ typedef struct {
 } epilogue;
 
 // One MR x NR tile: t = A[rows, kc] B_panel, stored into the mr x nr corner of C that exists as `e`
-// says. Rows of A are lda apart; rows past mr repeat row 0 (computed, not stored).
+// says. A is either a packed micro-panel (lda = 0: step p's six values at a + MR p) or rows lda
+// apart read in place (rows past mr then repeat row 0: computed, not stored).
 typedef void (*tile_fn)(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
                         size_t nr, epilogue e);
 
@@ -74,27 +107,41 @@ static void tile_portable(size_t kc, const float *a, size_t lda, const float *b,
                           size_t nr, epilogue e) {
     float t[MR * NR] = {0};
     for (size_t p = 0; p < kc; p++, b += NR)
-        for (size_t i = 0; i < mr; i++)
-            for (size_t j = 0; j < NR; j++) t[i * NR + j] += a[i * lda + p] * b[j];
+        for (size_t i = 0; i < mr; i++) {
+            float x = lda ? a[i * lda + p] : a[p * MR + i];
+            for (size_t j = 0; j < NR; j++) t[i * NR + j] += x * b[j];
+        }
     store_tile(t, c, ldc, mr, nr, e);
 }
 
 #if defined(__x86_64__)
+// The tile's loop with A's element (i, p) at a[i rs + p cs] for i < rows (row 0 stands in for the
+// others); written once, expanded with constant strides for each layout.
+#define TILE_AVX2_LOOP(rs, cs, rows)                                                                             \
+    do {                                                                                                         \
+        const float *a0 = a, *a1 = a + ((rows) > 1) * (rs), *a2 = a + ((rows) > 2) * 2 * (rs);                 \
+        const float *a3 = a + ((rows) > 3) * 3 * (rs), *a4 = a + ((rows) > 4) * 4 * (rs);                      \
+        const float *a5 = a + ((rows) > 5) * 5 * (rs);                                                           \
+        for (size_t p = 0; p < kc; p++, b += NR) {                                                               \
+            __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), x;                                        \
+            x = _mm256_broadcast_ss(a0 + p * (cs)); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01); \
+            x = _mm256_broadcast_ss(a1 + p * (cs)); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11); \
+            x = _mm256_broadcast_ss(a2 + p * (cs)); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21); \
+            x = _mm256_broadcast_ss(a3 + p * (cs)); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31); \
+            x = _mm256_broadcast_ss(a4 + p * (cs)); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41); \
+            x = _mm256_broadcast_ss(a5 + p * (cs)); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51); \
+        }                                                                                                        \
+    } while (0)
+
 __attribute__((target("avx2,fma")))
 static void tile_avx2(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
                       size_t nr, epilogue e) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    const float *a0 = a, *a1 = a + (mr > 1) * lda, *a2 = a + (mr > 2) * 2 * lda;
-    const float *a3 = a + (mr > 3) * 3 * lda, *a4 = a + (mr > 4) * 4 * lda, *a5 = a + (mr > 5) * 5 * lda;
-    for (size_t p = 0; p < kc; p++, b += NR) {
-        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8), x;
-        x = _mm256_broadcast_ss(a0 + p); c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
-        x = _mm256_broadcast_ss(a1 + p); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
-        x = _mm256_broadcast_ss(a2 + p); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
-        x = _mm256_broadcast_ss(a3 + p); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
-        x = _mm256_broadcast_ss(a4 + p); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
-        x = _mm256_broadcast_ss(a5 + p); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    if (lda == 0) {
+        TILE_AVX2_LOOP(1, MR, MR);   // a packed panel has all six rows (zeros past mr)
+    } else {
+        TILE_AVX2_LOOP(lda, 1, mr);
     }
     __m256 t[2 * MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
     if (nr < NR) {
@@ -159,10 +206,12 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
         return;
     }
     size_t panels = (n + NR - 1) / NR;
+    float *block = n >= PACK_A_FROM_COLUMNS ? thread_a_block() : NULL;   // NULL: A read in place
     for (size_t pc = 0; pc < k; pc += KC) {
         size_t kc = k - pc < KC ? k - pc : KC;
         for (size_t ic = 0; ic < m; ic += MC) {
             size_t mc = m - ic < MC ? m - ic : MC;
+            if (block) pack_a(a + ic * lda + pc, lda, mc, kc, block);
             for (size_t jp = 0; jp < panels; jp++) {
                 const float *b = packed_b + jp * NR * k + pc * NR;
                 size_t nr = n - jp * NR < NR ? n - jp * NR : NR;
@@ -170,7 +219,8 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
                 for (size_t ip = 0; ip < mc; ip += MR) {
                     size_t mr = mc - ip < MR ? mc - ip : MR;
                     epilogue e = {pc > 0, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
-                    tile(kc, a + (ic + ip) * lda + pc, lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);
+                    const float *a_tile = block ? block + ip * kc : a + (ic + ip) * lda + pc;
+                    tile(kc, a_tile, block ? 0 : lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);
                 }
             }
         }
