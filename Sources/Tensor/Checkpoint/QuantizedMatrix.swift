@@ -16,7 +16,10 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public let cols: Int
     /// Bytes of one row of blocks.
     public let rowBytes: Int
-    let blocks: UnsafeRawPointer
+    /// The blocks, `rows` rows of `rowBytes` bytes each, as in a GGUF file (64-byte aligned when
+    /// made from bytes; at the file's tensor offset when mapped). Read-only, and valid as long as
+    /// this matrix is alive: a kernel that keeps the address must keep a reference to the matrix.
+    public let blocks: UnsafeRawPointer
     /// Keeps the memory of `blocks` alive (the mapped file).
     let owner: AnyObject
 
