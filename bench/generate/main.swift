@@ -7,8 +7,8 @@
 // Model: RAG_MODELS or ~/.cache/rag/models/SmolLM2-135M-Instruct.Q4_1.gguf.
 
 @preconcurrency import Foundation
-import CBLAS
 import Generator
+import Tensor
 import Tokenizers
 
 struct Figures {
@@ -48,7 +48,7 @@ print("model \(model.url.lastPathComponent): \(model.config.layers) layers, dim 
 print("machine load: \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
 
 @MainActor func measureOurs(threads: Int) throws -> Figures {
-    openblas_set_num_threads(Int32(threads))
+    _ = Threads.blasConfigured  // OpenBLAS single-threaded, as in the product: the Generator splits the work
     let gen = Generator(model: model, contextLength: 1024, threads: threads)
     let options = SamplingOptions.greedy(maxTokens: decodeTokens + 1).withoutEndOfTurn
     _ = try gen.generate(promptTokens: Array(prompt.prefix(16)), options: .greedy(maxTokens: 4))  // warm-up
