@@ -45,6 +45,8 @@ public struct LlamaAdapter: Sendable {
     public let name: String
     public let directory: URL
     let layers: [LayerAdapter]
+    /// The largest rank of any update (PEFT gives all modules one rank unless rank_pattern says otherwise).
+    let maxRank: Int
 
     /// Binds `peft` to a model with this configuration; every module of the adapter must be one of
     /// the model's projections with matching shapes.
@@ -68,6 +70,7 @@ public struct LlamaAdapter: Sendable {
             layers[layer].updates[role] = LowRankUpdate(a: a, b: b, scale: pair.scale)
         }
         self.layers = layers
+        maxRank = layers.flatMap { $0.updates.values.map(\.rank) }.max() ?? 0
     }
 
     /// `model.layers.7.self_attn.q_proj` -> (7, .q)
