@@ -4,6 +4,7 @@
 
 import CKernels
 import SeededRandom
+import Tensor
 import XCTest
 @testable import Generator
 
@@ -54,6 +55,22 @@ final class DecodeKernelTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    func testBlockMatrixReadsTheBlocksOfQuantizedMatrix() throws {
+        let rows = 7, cols = 96
+        for (type, encode) in [(GGMLType.q8_0, BlockQuantizer.q8_0), (.q4_1, BlockQuantizer.q4_1)] {
+            let bytes = encode(values(rows * cols, scale: 0.5))
+            let matrix = try bytes.withUnsafeBytes { try QuantizedMatrix(name: "w", type: type, rows: rows, cols: cols, copying: $0) }
+            let view = try XCTUnwrap(BlockMatrix(matrix), "\(type.name)")
+            let x = values(cols, scale: 2)
+            var xsum = [Float](repeating: 0, count: cols / 32), ours = [Float](repeating: .nan, count: rows)
+            var theirs = [Float](repeating: .nan, count: rows)
+            ck_block_sums32(x, cols, &xsum)
+            view.multiply(rows: 0..<rows, x: x, xsum: xsum, into: &ours)
+            matrix.matvec(x, into: &theirs, threads: 1)
+            XCTAssertEqual(ours, theirs, "\(type.name): the view multiplies other blocks than the matrix")
         }
     }
 

@@ -4,11 +4,12 @@
 // run; peak RSS of each process; ratios ours / llama.cpp.
 //
 //   swift run -c release bench-generate [--threads 1,2] [--prompt-tokens 400] [--decode 128] [--no-peer]
+//                                       [--adapter PEFT_FOLDER]   (ours with a LoRA adapter applied)
 // Model: RAG_MODELS or ~/.cache/rag/models/SmolLM2-135M-Instruct.Q4_1.gguf.
 
 @preconcurrency import Foundation
-import CBLAS
 import Generator
+import Tensor
 import Tokenizers
 
 struct Figures {
@@ -30,7 +31,9 @@ let promptLength = Int(option("--prompt-tokens", "400")) ?? 400
 let decodeTokens = Int(option("--decode", "128")) ?? 128
 let runPeer = !CommandLine.arguments.contains("--no-peer")
 
-let model = try LlamaModel.load(from: URL(fileURLWithPath: modelPath))
+let baseModel = try LlamaModel.load(from: URL(fileURLWithPath: modelPath))
+let adapterPath = option("--adapter", "")
+let model = adapterPath.isEmpty ? baseModel : try baseModel.adapted(by: URL(fileURLWithPath: adapterPath))
 let passage = """
     The hierarchical navigable small world graph stores every vector on the bottom layer and a \
     geometrically shrinking sample on the layers above. A search enters at the top, walks greedily \
@@ -44,11 +47,11 @@ while prompt.count < promptLength {
     prompt = model.promptTokens(for: [ChatMessage(role: "user", content: question + "\nQuestion: how does the search start?")])
 }
 prompt = Array(prompt.suffix(promptLength))
-print("model \(model.url.lastPathComponent): \(model.config.layers) layers, dim \(model.config.dim); prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
+print("model \(model.url.lastPathComponent)\(model.adapter.map { " + LoRA adapter \($0.name)" } ?? ""): \(model.config.layers) layers, dim \(model.config.dim); prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")
 print("machine load: \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
 
 @MainActor func measureOurs(threads: Int) throws -> Figures {
-    openblas_set_num_threads(Int32(threads))
+    _ = Threads.blasConfigured  // OpenBLAS single-threaded, as in the product: the Generator splits the work
     let gen = Generator(model: model, contextLength: 1024, threads: threads)
     let options = SamplingOptions.greedy(maxTokens: decodeTokens + 1).withoutEndOfTurn
     _ = try gen.generate(promptTokens: Array(prompt.prefix(16)), options: .greedy(maxTokens: 4))  // warm-up

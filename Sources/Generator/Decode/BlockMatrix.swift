@@ -1,9 +1,6 @@
 // A GGUF weight in Q8_0 or Q4_1 blocks, multiplied a range of rows at a time by the CKernels
-// matvecs (so one parallel section can split several matrices between threads).
-//
-// Tensor's QuantizedMatrix keeps the address of its blocks internal. It is read here once, by
-// reflection, and checked: the first and last rows dequantized from it must equal
-// QuantizedMatrix.row(_:). When either step fails the model keeps the generic decode path.
+// matvecs (so one parallel section can split several matrices between threads). It reads the
+// blocks of a Tensor QuantizedMatrix in place and keeps the matrix alive.
 
 import CKernels
 import Tensor
@@ -26,27 +23,11 @@ struct BlockMatrix: @unchecked Sendable {
         case .q4_1: kind = .q4_1
         default: return nil
         }
-        guard matrix.rows > 0, matrix.cols > 0, matrix.cols % 32 == 0,
-              let address = Mirror(reflecting: matrix).children.first(where: { $0.label == "blocks" })?.value as? UnsafeRawPointer
-        else { return nil }
+        guard matrix.rows > 0, matrix.cols > 0, matrix.cols % 32 == 0 else { return nil }
         rows = matrix.rows
         cols = matrix.cols
-        blocks = address.assumingMemoryBound(to: UInt8.self)
+        blocks = matrix.blocks.assumingMemoryBound(to: UInt8.self)
         owner = matrix
-        guard rowMatches(0), rowMatches(rows - 1) else { return nil }
-    }
-
-    private var rowBytes: Int { cols / 32 * (kind == .q8_0 ? 34 : 20) }
-
-    private func rowMatches(_ i: Int) -> Bool {
-        var ours = [Float](repeating: 0, count: cols), theirs = [Float](repeating: 0, count: cols)
-        let row = blocks + i * rowBytes
-        switch kind {
-        case .q8_0: ck_dequant_q8_0(row, &ours, cols)
-        case .q4_1: ck_dequant_q4_1(row, &ours, cols)
-        }
-        guard (try? owner.row(i, into: &theirs)) != nil else { return false }
-        return ours.withUnsafeBytes { a in theirs.withUnsafeBytes { b in a.elementsEqual(b) } }
     }
 
     /// y[r] = W[r] · x for r in `range`. `xsum` [cols/32] holds the block sums of x (ck_block_sums32; Q4_1 only).

@@ -4,12 +4,14 @@
 //   values [ctx, kvHeads, headDim]
 //   out    [T, nHeads, headDim]
 // Query head h reads kv head h / (nHeads / kvHeads). Scores and the weighted sum of values are
-// two sgemm calls per head; for one query (decode) the whole group of query heads sharing a kv
+// two sgemm calls per head (heads split over threads); for one query (decode) the whole group of query heads sharing a kv
 // head goes through one sgemm, as its queries are adjacent rows.
 // Duplicates Tensor's attention op (with KV cache) for the allocation-free decode path.
 
 import CBLAS
+import CKernels
 import Foundation
+import Tensor
 
 struct AttentionShape {
     let heads: Int
@@ -18,9 +20,10 @@ struct AttentionShape {
     var group: Int { heads / kvHeads }
 }
 
-/// `scores` must hold max(T, group) × (start + T) floats.
+/// `scores` must hold `group` × (start + 1) floats (used when T = 1). Heads of a prompt (T > 1)
+/// are split over `threads`.
 func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
-                     tokens t: Int, start: Int, shape: AttentionShape,
+                     tokens t: Int, start: Int, shape: AttentionShape, threads: Int,
                      scores: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
     let hd = shape.headDim, length = start + t
     let qStride = shape.heads * hd, kvStride = shape.kvHeads * hd
@@ -33,41 +36,31 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
             // scores[group, length] = qg · K_gᵀ · scale
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(rows), blasint(length), blasint(hd),
                         scale, qg, blasint(hd), keys + g * hd, blasint(kvStride), 0, scores, blasint(length))
-            for r in 0..<rows { softmaxInPlace(scores + r * length, count: length) }
+            for r in 0..<rows { ck_softmax_f32(scores + r * length, length) }
             // og[group, hd] = scores · V_g
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(hd), blasint(length),
                         1, scores, blasint(length), values + g * hd, blasint(kvStride), 0, og, blasint(hd))
         }
         return
     }
-    for h in 0..<shape.heads {
-        let g = h / shape.group
-        // scores[t, length] = Q_h · K_gᵀ · scale, then mask j > start + i and softmax each row
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(t), blasint(length), blasint(hd),
-                    scale, q + h * hd, blasint(qStride), keys + g * hd, blasint(kvStride), 0, scores, blasint(length))
-        for i in 0..<t {
-            let row = scores + i * length
-            let visible = start + i + 1
-            softmaxInPlace(row, count: visible)
-            for j in visible..<length { row[j] = 0 }
+    // Prefill: query heads split over threads, each part with its own [t, length] scores.
+    Threads.parallelFor(shape.heads, costPerItem: t * length * hd, threads: threads) { heads in
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * length)
+        defer { scores.deallocate() }
+        for h in heads {
+            let g = h / shape.group
+            // scores[t, length] = Q_h · K_gᵀ · scale, then mask j > start + i and softmax each row
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(t), blasint(length), blasint(hd),
+                        scale, q + h * hd, blasint(qStride), keys + g * hd, blasint(kvStride), 0, scores, blasint(length))
+            for i in 0..<t {
+                let row = scores + i * length
+                let visible = start + i + 1
+                ck_softmax_f32(row, visible)
+                for j in visible..<length { row[j] = 0 }
+            }
+            // out_h[t, hd] = scores · V_g
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(t), blasint(hd), blasint(length),
+                        1, scores, blasint(length), values + g * hd, blasint(kvStride), 0, out + h * hd, blasint(qStride))
         }
-        // out_h[t, hd] = scores · V_g
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(t), blasint(hd), blasint(length),
-                    1, scores, blasint(length), values + g * hd, blasint(kvStride), 0, out + h * hd, blasint(qStride))
     }
-}
-
-/// Numerically stable softmax of `count` values in place.
-func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    guard count > 0 else { return }
-    var m = x[0]
-    for i in 1..<count where x[i] > m { m = x[i] }
-    var sum: Float = 0
-    for i in 0..<count {
-        let e = expf(x[i] - m)
-        x[i] = e
-        sum += e
-    }
-    let inv = 1 / sum
-    for i in 0..<count { x[i] *= inv }
 }

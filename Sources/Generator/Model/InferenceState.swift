@@ -22,8 +22,9 @@ final class InferenceState {
     private(set) var up = ScratchBuffer()      // [T, hidden]
     private(set) var ropeCos = ScratchBuffer() // [T, rotary/2]
     private(set) var ropeSin = ScratchBuffer() // [T, rotary/2]
-    let scores = ScratchBuffer()               // [T, start+T] attention probabilities of one head
+    let scores = ScratchBuffer()               // [heads or group, start+1] attention probabilities of a decode step
     let logits = ScratchBuffer()               // [T or 1, vocab]
+    let lowRank = ScratchBuffer()              // [3 × LoRA rank] A x of a decode step's adapted projections
     let blockSums = ScratchBuffer()            // [max(dim, heads·hd, hidden) / 32] sums of 32-value blocks of a matvec input
 
     init(config: LlamaConfig, contextLength: Int) {

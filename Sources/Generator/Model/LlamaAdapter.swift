@@ -7,7 +7,6 @@
 // neighbours: GGUF row h·hd + 2i + s is HF row h·hd + s·hd/2 + i), so B's rows of those two are
 // permuted the same way when the base is a GGUF file.
 
-import CBLAS
 import Foundation
 import Tensor
 
@@ -19,17 +18,17 @@ struct LowRankUpdate: @unchecked Sendable {
 
     var rank: Int { a.shape[0] }
 
-    /// y[n, out] += scale · (x[n, in] Aᵀ) Bᵀ
-    func add(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>) {
+    /// y[n, out] += scale · (x[n, in] Aᵀ) Bᵀ, the products split over `threads` when large enough.
+    func add(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
         let r = rank, input = a.shape[1], output = b.shape[0]
         withUnsafeTemporaryAllocation(of: Float.self, capacity: n * r) { h in
             guard let h = h.baseAddress else { return }
             // h[n, r] = x Aᵀ
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(r), blasint(input),
-                        1, x, blasint(input), a.data, blasint(input), 0, h, blasint(r))
+            Threads.sgemm(transA: false, transB: true, m: n, n: r, k: input, alpha: 1, a: x, lda: input,
+                          b: a.data, ldb: input, beta: 0, c: h, ldc: r, threads: threads)
             // y[n, out] += scale · h Bᵀ
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(output), blasint(r),
-                        scale, h, blasint(r), b.data, blasint(r), 1, y, blasint(output))
+            Threads.sgemm(transA: false, transB: true, m: n, n: output, k: r, alpha: scale, a: h, lda: r,
+                          b: b.data, ldb: r, beta: 1, c: y, ldc: output, threads: threads)
         }
     }
 }
@@ -46,6 +45,8 @@ public struct LlamaAdapter: Sendable {
     public let name: String
     public let directory: URL
     let layers: [LayerAdapter]
+    /// The largest rank of any update (PEFT gives all modules one rank unless rank_pattern says otherwise).
+    let maxRank: Int
 
     /// Binds `peft` to a model with this configuration; every module of the adapter must be one of
     /// the model's projections with matching shapes.
@@ -69,6 +70,7 @@ public struct LlamaAdapter: Sendable {
             layers[layer].updates[role] = LowRankUpdate(a: a, b: b, scale: pair.scale)
         }
         self.layers = layers
+        maxRank = layers.flatMap { $0.updates.values.map(\.rank) }.max() ?? 0
     }
 
     /// `model.layers.7.self_attn.q_proj` -> (7, .q)

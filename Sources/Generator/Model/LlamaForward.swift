@@ -51,7 +51,7 @@ extension LlamaModel {
         for i in 0..<t {
             rope.angles(position: start + i, cos: state.ropeCos.pointer + i * pairs, sin: state.ropeSin.pointer + i * pairs)
         }
-        state.scores.ensure(max(t, shape.group) * (start + t))  // decode scores a whole group at once
+        state.scores.ensure(shape.group * (start + t))  // decode scores a whole group at once (a prompt's heads use their own)
 
         for (l, layer) in weights.layers.enumerated() {
             let lora = adapter?.layers[l]
@@ -61,31 +61,33 @@ extension LlamaModel {
             // attention block
             rmsNormRows(x, weight: layer.attentionNorm.data, eps: c.rmsNormEps, rows: t, dim: dim, into: xn)
             layer.wq.apply(xn, n: t, into: q, threads: threads)
-            lora?[.q]?.add(xn, n: t, into: q)
+            lora?[.q]?.add(xn, n: t, into: q, threads: threads)
             layer.wk.apply(xn, n: t, into: newKeys, threads: threads)
-            lora?[.k]?.add(xn, n: t, into: newKeys)
+            lora?[.k]?.add(xn, n: t, into: newKeys, threads: threads)
             layer.wv.apply(xn, n: t, into: newValues, threads: threads)
-            lora?[.v]?.add(xn, n: t, into: newValues)
+            lora?[.v]?.add(xn, n: t, into: newValues, threads: threads)
             for i in 0..<t {
                 let cosines = state.ropeCos.pointer + i * pairs, sines = state.ropeSin.pointer + i * pairs
                 applyRope(q + i * qDim, heads: c.heads, headDim: hd, layout: c.ropeLayout, pairs: pairs, cos: cosines, sin: sines)
                 applyRope(newKeys + i * kvDim, heads: c.kvHeads, headDim: hd, layout: c.ropeLayout, pairs: pairs, cos: cosines, sin: sines)
             }
-            causalAttention(q: q, keys: keys, values: values, tokens: t, start: start, shape: shape,
+            causalAttention(q: q, keys: keys, values: values, tokens: t, start: start, shape: shape, threads: threads,
                             scores: state.scores.pointer, out: attn)
             layer.wo.apply(attn, n: t, into: xn, threads: threads)
-            lora?[.o]?.add(attn, n: t, into: xn)
+            lora?[.o]?.add(attn, n: t, into: xn, threads: threads)
             addInPlace(x, xn, count: t * dim)
 
             // MLP block
             rmsNormRows(x, weight: layer.mlpNorm.data, eps: c.rmsNormEps, rows: t, dim: dim, into: xn)
             layer.wGate.apply(xn, n: t, into: gate, threads: threads)
-            lora?[.gate]?.add(xn, n: t, into: gate)
+            lora?[.gate]?.add(xn, n: t, into: gate, threads: threads)
             layer.wUp.apply(xn, n: t, into: up, threads: threads)
-            lora?[.up]?.add(xn, n: t, into: up)
-            swiGLU(gate: gate, up: up, count: t * c.hiddenDim)
+            lora?[.up]?.add(xn, n: t, into: up, threads: threads)
+            Threads.parallelFor(t, costPerItem: 8 * c.hiddenDim, threads: threads) { rows in
+                swiGLU(gate: gate + rows.lowerBound * c.hiddenDim, up: up + rows.lowerBound * c.hiddenDim, count: rows.count * c.hiddenDim)
+            }
             layer.wDown.apply(gate, n: t, into: xn, threads: threads)
-            lora?[.down]?.add(gate, n: t, into: xn)
+            lora?[.down]?.add(gate, n: t, into: xn, threads: threads)
             addInPlace(x, xn, count: t * dim)
         }
         state.filled = start + t

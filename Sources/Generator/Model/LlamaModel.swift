@@ -18,8 +18,8 @@ public final class LlamaModel: @unchecked Sendable {
     let rope: RopeTable
     /// A LoRA adapter applied beside the base weights, if this model was made by `adapted(by:)`.
     public let adapter: LlamaAdapter?
-    /// Direct views of the weights for decodeStep; nil when some matrix is neither Q8_0 nor Q4_1,
-    /// or when an adapter is applied (the generic path adds its low-rank updates).
+    /// Direct views of the weights for decodeStep (which adds an adapter's low-rank updates too);
+    /// nil when some matrix is neither Q8_0 nor Q4_1.
     let decodeMatrices: DecodeMatrices?
 
     init(config: LlamaConfig, weights: LlamaWeights, tokenizer: ModelTokenizer, url: URL) throws {
@@ -46,7 +46,7 @@ public final class LlamaModel: @unchecked Sendable {
         url = base.url
         rope = base.rope
         self.adapter = adapter
-        decodeMatrices = nil
+        decodeMatrices = base.decodeMatrices
     }
 
     /// This model with the PEFT LoRA adapter in `directory` (adapter_config.json +

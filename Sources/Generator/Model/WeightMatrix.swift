@@ -42,8 +42,8 @@ enum WeightMatrix: @unchecked Sendable {
             if n == 1 {
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(rows), blasint(cols), 1, t.data, blasint(cols), x, 1, 0, y, 1)
             } else {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(rows), blasint(cols),
-                            1, x, blasint(cols), t.data, blasint(cols), 0, y, blasint(rows))
+                Threads.sgemm(transA: false, transB: true, m: n, n: rows, k: cols, alpha: 1, a: x, lda: cols,
+                              b: t.data, ldb: cols, beta: 0, c: y, ldc: rows, threads: threads)
             }
         }
     }

@@ -16,7 +16,10 @@ public final class QuantizedMatrix: @unchecked Sendable {
     public let cols: Int
     /// Bytes of one row of blocks.
     public let rowBytes: Int
-    let blocks: UnsafeRawPointer
+    /// The blocks, `rows` rows of `rowBytes` bytes each, as in a GGUF file (64-byte aligned when
+    /// made from bytes; at the file's tensor offset when mapped). Read-only, and valid as long as
+    /// this matrix is alive: a kernel that keeps the address must keep a reference to the matrix.
+    public let blocks: UnsafeRawPointer
     /// Keeps the memory of `blocks` alive (the mapped file).
     let owner: AnyObject
 
@@ -137,7 +140,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
     // MARK: - matmul
 
     /// Y[n, rows] = X[n, cols] Wᵀ (row-major). Up to 2 vectors go through matvec; more through
-    /// tiles of dequantized rows and Threads.sgemm (split over `threads`).
+    /// tiles of dequantized rows and cblas_sgemm, the rows of W split over `threads` (each thread
+    /// dequantizes and multiplies its own tiles, so dequantizing runs in parallel too).
     public func matmul(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, threads: Int = Threads.count) {
         if n <= 0 || rows == 0 { return }
         if n <= 2 && hasDirectKernel {
@@ -149,16 +153,34 @@ public final class QuantizedMatrix: @unchecked Sendable {
             }
             return
         }
-        let tileRows = max(self.tileRows, min(rows, 256))
+        _ = Threads.blasConfigured
+        let tile = matmulTileRows, tiles = (rows + tile - 1) / tile
+        Threads.parallelFor(tiles, costPerItem: n * tile * cols, threads: threads) { range in
+            tiledMatmul(x, n: n, into: y, rows: range.lowerBound * tile ..< min(rows, range.upperBound * tile))
+        }
+    }
+
+    /// Rows of W in one tile of matmul: an even number of tiles of at most 256 rows (a multiple
+    /// of 8), e.g. 6 × 96 for 576 rows. The grid depends on the shape only, so a product is the
+    /// same on any thread count, and 2 threads get equal shares. (Smaller tiles cost: BLAS packs
+    /// all of X again for each tile.)
+    var matmulTileRows: Int {
+        let tiles = 2 * ((rows + 255) / 256)
+        return ((rows + tiles - 1) / tiles + 7) / 8 * 8
+    }
+
+    /// Y[:, range] = X · W[range]ᵀ on the calling thread, one dequantized tile of rows at a time.
+    private func tiledMatmul(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+        let tileRows = matmulTileRows
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * cols)
         defer { tile.deallocate() }
-        var r0 = 0
-        while r0 < rows {
-            let m = min(tileRows, rows - r0)
+        var r0 = range.lowerBound
+        while r0 < range.upperBound {
+            let m = min(tileRows, range.upperBound - r0)
             GGMLDecoder.decode(type, from: blocks + r0 * rowBytes, into: tile, count: m * cols)
             // Y[:, r0..<r0+m] = X · tileᵀ, written in place with leading dimension `rows`
-            Threads.sgemm(transA: false, transB: true, m: n, n: m, k: cols, alpha: 1, a: x, lda: cols,
-                          b: tile, ldb: cols, beta: 0, c: y + r0, ldc: rows, threads: threads)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(m), blasint(cols), 1,
+                        x, blasint(cols), tile, blasint(cols), 0, y + r0, blasint(rows))
             r0 += m
         }
     }
