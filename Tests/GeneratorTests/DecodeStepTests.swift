@@ -21,18 +21,6 @@ final class DecodeStepTests: TemporaryFolderTestCase {
         Generator(model: model, contextLength: 256, threads: threads, decoder: { SilentDecoder() }, endTokens: [])
     }
 
-    /// Logits after prefilling `prefix` tokens, then after each further token decoded alone.
-    private func stepwiseLogits(_ model: LlamaModel, _ tokens: [Int], prefix: Int, threads: Int) throws -> [[Float]] {
-        let gen = generator(model, threads: threads)
-        try gen.run(Array(tokens[0..<prefix]), logits: .last)
-        var rows = [Array(gen.lastLogits)]
-        for token in tokens[prefix...] {
-            try gen.run([token], logits: .last)
-            rows.append(Array(gen.lastLogits))
-        }
-        return rows
-    }
-
     private func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {
         XCTAssertEqual(a.count, b.count)
         var worst: Float = 0

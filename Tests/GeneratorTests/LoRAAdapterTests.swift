@@ -78,16 +78,7 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
     /// worker pool) or, with `threads` nil, through the generic forward pass.
     private func decodedLogits(_ model: LlamaModel, _ tokens: [Int], prefix: Int, threads: Int?) throws -> [[Float]] {
         let vocab = model.config.vocabSize
-        if let threads {
-            let gen = Generator(model: model, contextLength: 256, threads: threads, decoder: { SilentDecoder() }, endTokens: [])
-            try gen.run(Array(tokens[0..<prefix]), logits: .last)
-            var rows = [Array(gen.lastLogits)]
-            for token in tokens[prefix...] {
-                try gen.run([token], logits: .last)
-                rows.append(Array(gen.lastLogits))
-            }
-            return rows
-        }
+        if let threads { return try stepwiseLogits(model, tokens, prefix: prefix, threads: threads) }
         let state = InferenceState(config: model.config, contextLength: 256)
         try model.forward(Array(tokens[0..<prefix]), state: state, logits: .last, threads: 1)
         var rows = [Array(UnsafeBufferPointer(start: state.logits.pointer, count: vocab))]
