@@ -180,14 +180,19 @@ static int best_gemm_level(void) {
 }
 
 int ck_gemm_simd_level(void) {
-    if (gemm_level < 0) gemm_level = best_gemm_level();
-    return gemm_level;
+    int level = __atomic_load_n(&gemm_level, __ATOMIC_RELAXED);   // read by every thread that multiplies
+    if (level < 0) {
+        level = best_gemm_level();
+        __atomic_store_n(&gemm_level, level, __ATOMIC_RELAXED);
+    }
+    return level;
 }
 
 int ck_gemm_set_simd_level(int level) {
     int best = best_gemm_level();
-    gemm_level = level < 0 || level > best ? best : level;
-    return gemm_level;
+    int chosen = level < 0 || level > best ? best : level;
+    __atomic_store_n(&gemm_level, chosen, __ATOMIC_RELAXED);
+    return chosen;
 }
 
 static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
