@@ -123,14 +123,56 @@ static void add_layernorm_avx2(float *x, const float *y, const float *y_bias, co
 }
 #endif
 
+#if defined(__x86_64__)
+// Sixteen lanes: the softmax's exp and GELU (the parts of the encoder's inference that stay in
+// Float32 vector code once its products run on AMX tiles).
+__attribute__((target("avx512f")))
+static float exp_shifted_avx512(float *p, size_t n) {
+    __m512 m16 = _mm512_set1_ps(-INFINITY);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) m16 = _mm512_max_ps(m16, _mm512_loadu_ps(p + i));
+    if (i < n) m16 = _mm512_mask_max_ps(m16, (__mmask16)((1u << (n - i)) - 1), m16, _mm512_maskz_loadu_ps((__mmask16)((1u << (n - i)) - 1), p + i));
+    float m = _mm512_reduce_max_ps(m16);
+    if (m == -INFINITY) { for (i = 0; i < n; i++) p[i] = 0; return 0; }
+    __m512 mv = _mm512_set1_ps(m), s16 = _mm512_setzero_ps();
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m512 e = exp16_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(p + i), mv));
+        _mm512_storeu_ps(p + i, e);
+        s16 = _mm512_add_ps(s16, e);
+    }
+    if (i < n) {
+        __mmask16 tail = (__mmask16)((1u << (n - i)) - 1);
+        __m512 e = _mm512_maskz_mov_ps(tail, exp16_nonpositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, p + i), mv)));
+        _mm512_mask_storeu_ps(p + i, tail, e);
+        s16 = _mm512_add_ps(s16, e);
+    }
+    return 1.0f / _mm512_reduce_add_ps(s16);
+}
+
+__attribute__((target("avx512f")))
+static void bias_gelu_avx512(float *x, const float *bias, size_t rows, size_t cols) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * cols;
+        size_t j = 0;
+        for (; j + 16 <= cols; j += 16) {
+            __m512 v = _mm512_loadu_ps(row + j);
+            if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + j));
+            _mm512_storeu_ps(row + j, gelu16(v));
+        }
+        for (; j < cols; j++) row[j] = gelu_portable(row[j] + (bias ? bias[j] : 0));
+    }
+}
+#endif
+
 // ---- dispatch ----------------------------------------------------------------------------------
 
-static int act_level = -1;   // -1: not chosen yet; 0 portable; 1 AVX2+FMA
+static int act_level = -1;   // -1: not chosen yet; 0 portable; 1 AVX2+FMA; 2 that, and AVX-512F for exp and GELU
 
 static int best_level(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return __builtin_cpu_supports("avx512f") ? 2 : 1;
 #endif
     return 0;
 }
@@ -153,6 +195,7 @@ int ck_act_set_simd_level(int level) {
 
 void ck_bias_gelu_f32(float *x, const float *bias, size_t rows, size_t cols) {
 #if defined(__x86_64__)
+    if (ck_act_simd_level() == 2) { bias_gelu_avx512(x, bias, rows, cols); return; }
     if (ck_act_simd_level() == 1) { bias_gelu_avx2(x, bias, rows, cols); return; }
 #endif
     bias_gelu_portable(x, bias, rows, cols);
@@ -160,7 +203,7 @@ void ck_bias_gelu_f32(float *x, const float *bias, size_t rows, size_t cols) {
 
 void ck_softmax_f32(float *p, size_t n) {
 #if defined(__x86_64__)
-    if (ck_act_simd_level() == 1) { scale_avx2(p, n, exp_shifted_avx2(p, n)); return; }
+    if (ck_act_simd_level() >= 1) { scale_avx2(p, n, ck_act_simd_level() == 2 ? exp_shifted_avx512(p, n) : exp_shifted_avx2(p, n)); return; }
 #endif
     float inv = exp_shifted_portable(p, n);
     for (size_t i = 0; i < n; i++) p[i] *= inv;
@@ -168,6 +211,7 @@ void ck_softmax_f32(float *p, size_t n) {
 
 float ck_softmax_unnormalized_f32(float *p, size_t n) {
 #if defined(__x86_64__)
+    if (ck_act_simd_level() == 2) return exp_shifted_avx512(p, n);
     if (ck_act_simd_level() == 1) return exp_shifted_avx2(p, n);
 #endif
     return exp_shifted_portable(p, n);
@@ -177,7 +221,7 @@ void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const f
                           float eps, size_t rows, size_t cols) {
     if (cols == 0) return;
 #if defined(__x86_64__)
-    if (ck_act_simd_level() == 1) { add_layernorm_avx2(x, y, y_bias, w, b, eps, rows, cols); return; }
+    if (ck_act_simd_level() >= 1) { add_layernorm_avx2(x, y, y_bias, w, b, eps, rows, cols); return; }
 #endif
     add_layernorm_portable(x, y, y_bias, w, b, eps, rows, cols);
 }

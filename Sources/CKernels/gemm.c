@@ -169,12 +169,13 @@ static void tile_avx2(size_t kc, const float *a, size_t lda, const float *b, flo
 }
 #endif
 
-static int gemm_level = -1;   // 0 portable, 1 AVX2+FMA; -1 = not chosen yet
+// 0 portable, 1 AVX2+FMA, 2 AVX2+FMA here and AMX (gemm_amx.c) for packed weights; -1 = not chosen yet
+static int gemm_level = -1;
 
 static int best_gemm_level(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ck_amx_available() ? 2 : 1;
 #endif
     return 0;
 }
@@ -200,7 +201,7 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
     if (m == 0 || n == 0) return;
     tile_fn tile = tile_portable;
 #if defined(__x86_64__)
-    if (ck_gemm_simd_level() == 1) tile = tile_avx2;
+    if (ck_gemm_simd_level() >= 1) tile = tile_avx2;
 #endif
     if (k == 0) {   // C = bias
         for (size_t i = 0; i < m; i++)

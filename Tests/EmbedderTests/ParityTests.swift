@@ -30,11 +30,12 @@ final class ParityTests: XCTestCase {
         let tokenized = fixture.texts.map(encoder.tokenize)
         let batch = PaddedBatch(tokenized, padID: encoder.tokenizer.padID)
         let packed = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, packFrom: 0).toArray()
-        var worst: Float = 1
+        var worst: Float = 1, worstPacked: Float = 1
         for i in vectors.indices {
             let ref = Array(reference[(i * fixture.dimension)..<((i + 1) * fixture.dimension)])
-            XCTAssertGreaterThanOrEqual(cosine(Array(packed[(i * fixture.dimension)..<((i + 1) * fixture.dimension)]), ref), 0.9999,
-                                        "packed weights: cosine of text \(i)")
+            let c = cosine(Array(packed[(i * fixture.dimension)..<((i + 1) * fixture.dimension)]), ref)
+            worstPacked = min(worstPacked, c)
+            XCTAssertGreaterThanOrEqual(c, 0.9999, "packed weights: cosine of text \(i)")
         }
         for (i, v) in vectors.enumerated() {
             let ref = Array(reference[(i * fixture.dimension)..<((i + 1) * fixture.dimension)])
@@ -43,6 +44,6 @@ final class ParityTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(c, 0.9999, "cosine of text \(i) \(fixture.texts[i].prefix(60).debugDescription)")
             XCTAssertEqual(v.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 1e-4, "norm of text \(i)")
         }
-        print("parity: \(vectors.count) texts, worst cosine \(worst)")
+        print("parity: \(vectors.count) texts, worst cosine \(worst), all in one call with packed weights \(worstPacked)")
     }
 }

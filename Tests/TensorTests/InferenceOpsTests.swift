@@ -184,22 +184,72 @@ final class InferenceOpsTests: XCTestCase {
         }
     }
 
+    func testBF16x3GEMMMatchesDoubleReference() throws {
+        // The AMX GEMM (level 2, where the CPU has it) and its portable loop: odd m (partial 16-row
+        // groups, an odd number of them), n past whole 16-column panels, k not a multiple of 32 and
+        // deeper than one tile step, row strides wider than the matrices. B packed from rows (W [n, k],
+        // scaled) and from columns (B [k, n]); epilogues bias, GELU, row scale.
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 48, 70), (50, 33, 385), (101, 70, 64)] {
+            let (lda, ldc) = (k + 3, n + 5)
+            let a = randomTensor([m, lda], seed: UInt64(m)), w = randomTensor([n, k], seed: 2), bias = randomTensor([n], seed: 3)
+            let wt = try w.transpose(0, 1).contiguous()   // [k, n]
+            let (av, wv, bv) = (a.toArray(), w.toArray(), bias.toArray())
+            let scales = (0..<m).map { Float($0 % 5) * 0.5 - 0.75 }
+            let size = ck_sgemm_bf16x3_packed_size(n, k)
+            let fromRows = InferenceWorkspace(), fromCols = InferenceWorkspace()
+            let packedRows = UnsafeMutableRawPointer(fromRows.buffer(0, count: (size + 1) / 2)).assumingMemoryBound(to: UInt16.self)
+            let packedCols = UnsafeMutableRawPointer(fromCols.buffer(0, count: (size + 1) / 2)).assumingMemoryBound(to: UInt16.self)
+            ck_sgemm_bf16x3_pack_rows(w.data, k, n, k, 0.5, packedRows)
+            ck_sgemm_bf16x3_pack_cols(wt.data, n, n, k, packedCols)
+            forEachGEMMVariant { level in
+                let cases: [(UnsafeMutablePointer<UInt16>, Double, Bool, Bool, Bool)] = [
+                    (packedRows, 0.5, true, false, false), (packedRows, 0.5, true, true, false), (packedCols, 1, false, false, true),
+                ]
+                for (packed, alpha, useBias, gelu, scaled) in cases {
+                    let c = Tensor(repeating: 9, shape: [m, ldc])
+                    ck_sgemm_bf16x3(m, n, k, a.data, lda, packed, useBias ? bias.data : nil, scaled ? scales : nil, gelu ? 1 : 0,
+                                    c.data, ldc)
+                    let cv = c.toArray()
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var dot = 0.0, magnitude = 0.0
+                            for p in 0..<k {
+                                let term = alpha * Double(av[i * lda + p]) * Double(wv[j * k + p])
+                                dot += term; magnitude += abs(term)
+                            }
+                            var ref = (scaled ? Double(scales[i]) : 1) * dot + (useBias ? Double(bv[j]) : 0)
+                            if gelu { ref = 0.5 * ref * (1 + erf(ref / 2.0.squareRoot())) }
+                            // bf16x3 keeps about 16 bits of each operand: error ~1e-5 of the terms' magnitude
+                            XCTAssertEqual(Double(cv[i * ldc + j]), ref, accuracy: 2e-5 * max(1, magnitude),
+                                           "level \(level) [\(m), \(k)] x [\(k), \(n)] gelu \(gelu) scaled \(scaled) at \(i), \(j)")
+                        }
+                        XCTAssertEqual(Array(cv[(i * ldc + n)..<((i + 1) * ldc)]), [Float](repeating: 9, count: ldc - n),
+                                       "columns past n untouched")
+                    }
+                }
+            }
+        }
+    }
+
     func testPackedLinearMatchesUnpackedLinear() throws {
         // (20, 500, 40): k over one 384 slice, so GELU waits for the last one.
         for (rows, inF, outF) in [(1, 5, 3), (97, 24, 40), (301, 33, 129), (20, 500, 40)] {
             let x = randomTensor([rows, inF], seed: 41), w = randomTensor([outF, inF], seed: 42), b = randomTensor([outF], seed: 43)
-            let packed = PackedMatrix(weight: w.data, outFeatures: outF, inFeatures: inF)
-            for activation in [Inference.Activation.none, .gelu] {
-                let ref = Tensor(repeating: .nan, shape: [rows, outF])
-                Inference.linear(x.data, rows: rows, weight: w.data, inFeatures: inF, outFeatures: outF, bias: b.data,
-                                 activation: activation, into: ref.data)
-                forEachGEMMVariant { level in
-                    for threads in 1...3 {
-                        let y = Tensor(repeating: .nan, shape: [rows, outF])
-                        Inference.linear(x.data, rows: rows, packed: packed, bias: b.data, activation: activation, into: y.data,
-                                         threads: threads)
-                        XCTAssertLessThan(maxAbsDiff(y.toArray(), ref.toArray()), 1e-4,
-                                          "level \(level) \(activation): [\(rows), \(inF)] -> \(outF), \(threads) threads")
+            for layout in [PackedMatrix.Layout.float32Panels, .bf16x3Tiles] {
+                let packed = PackedMatrix(weight: w.data, outFeatures: outF, inFeatures: inF, layout: layout)
+                for activation in [Inference.Activation.none, .gelu] {
+                    let ref = Tensor(repeating: .nan, shape: [rows, outF])
+                    Inference.linear(x.data, rows: rows, weight: w.data, inFeatures: inF, outFeatures: outF, bias: b.data,
+                                     activation: activation, into: ref.data)
+                    forEachGEMMVariant { level in
+                        for threads in 1...3 {
+                            let y = Tensor(repeating: .nan, shape: [rows, outF])
+                            Inference.linear(x.data, rows: rows, packed: packed, bias: b.data, activation: activation, into: y.data,
+                                             threads: threads)
+                            // bf16x3 keeps about 16 bits of each operand (sums of 500 products here)
+                            XCTAssertLessThan(maxAbsDiff(y.toArray(), ref.toArray()), layout == .bf16x3Tiles ? 5e-4 : 1e-4,
+                                              "\(layout) level \(level) \(activation): [\(rows), \(inF)] -> \(outF), \(threads) threads")
+                        }
                     }
                 }
             }
@@ -209,7 +259,7 @@ final class InferenceOpsTests: XCTestCase {
         let stacked = PackedMatrix(stacking: [w1, w2]), y = Tensor(zeros: [10, 32])
         Inference.linear(x.data, rows: 10, packed: stacked, bias: nil, into: y.data)
         let ref = try Tensor.linear(x, weight: Tensor.concat([w1, w2], axis: 0), bias: nil).toArray()
-        XCTAssertLessThan(maxAbsDiff(y.toArray(), ref), 1e-5)
+        XCTAssertLessThan(maxAbsDiff(y.toArray(), ref), stacked.layout == .bf16x3Tiles ? 2e-4 : 1e-5)
     }
 
     func testSgemmSplitsAgreeWithOneThread() throws {
@@ -246,7 +296,8 @@ final class InferenceOpsTests: XCTestCase {
                 let scratch = ws.buffer(0, count: Inference.attentionScratchCount(length: n, headDim: d))
                 Inference.attention(qkv: qkv.data, length: n, heads: heads, headDim: d, into: out.data, scratch: scratch)
                 withExtendedLifetime(ws) {}
-                XCTAssertLessThan(maxAbsDiff(out.toArray(), ref), 1e-5, "level \(level): n \(n), \(heads) heads of \(d)")
+                // level 2: both products on AMX tiles in bf16x3 (about 16 bits of each operand)
+                XCTAssertLessThan(maxAbsDiff(out.toArray(), ref), level == 2 ? 5e-5 : 1e-5, "level \(level): n \(n), \(heads) heads of \(d)")
             }
         }
     }

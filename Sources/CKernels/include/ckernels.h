@@ -77,7 +77,7 @@ float ck_softmax_unnormalized_f32(float *p, size_t n);
 /// in place. y and y_bias may be NULL (plain LayerNorm).
 void ck_add_layernorm_f32(float *x, const float *y, const float *y_bias, const float *w, const float *b,
                           float eps, size_t rows, size_t cols);
-/// Variant the kernels above use: 0 portable, 1 AVX2+FMA.
+/// Variant the kernels above use: 0 portable, 1 AVX2+FMA, 2 that with AVX-512F for GELU and the softmax.
 int ck_act_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
 int ck_act_set_simd_level(int level);
@@ -99,10 +99,26 @@ void ck_sgemm_packed_gelu(size_t m, size_t n, size_t k, const float *a, size_t l
 /// C[i, :] = row_scale[i] * (A[i, :] B) (no bias): attention's P V with the softmax's 1 / sum.
 void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                                 const float *row_scale, float *c, size_t ldc);
-/// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA.
+/// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA; 2 is 1 here, and tells PackedMatrix to
+/// pack weights for ck_sgemm_bf16x3 (AMX).
 int ck_gemm_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
 int ck_gemm_set_simd_level(int level);
+// ---- GEMM on AMX tiles in bf16x3 (gemm_amx.c): the encoder's linear layers where the CPU has AMX ----
+/// 1 when the CPU has AMX-BF16 and AVX-512 BF16 and Linux grants this process the tile state.
+int ck_amx_available(void);
+/// bf16 values (uint16) that B [k, n] takes once packed for ck_sgemm_bf16x3.
+size_t ck_sgemm_bf16x3_packed_size(size_t n, size_t k);
+/// Packs B from its columns stored as rows, B[p, j] = alpha * src[j * ld + p] (a Linear weight
+/// [n, k], or K of attention), each value split into bfloat16 hi + lo parts. packed: 64-byte aligned.
+void ck_sgemm_bf16x3_pack_rows(const float *src, size_t ld, size_t n, size_t k, float alpha, uint16_t *packed);
+/// Packs B stored row-major, B[p, j] = src[p * ld + j] (V of attention).
+void ck_sgemm_bf16x3_pack_cols(const float *src, size_t ld, size_t n, size_t k, uint16_t *packed);
+/// C[i, j] = row_scale[i] (A[i, :] B[:, j]) + bias[j] (either may be NULL), then GELU when `gelu`
+/// is 1: on AMX tiles with three bf16 products (about Float32's accuracy) at ck_gemm_simd_level() 2,
+/// else a slow portable loop. A and C row-major with row strides lda, ldc; C is written.
+void ck_sgemm_bf16x3(size_t m, size_t n, size_t k, const float *a, size_t lda, const uint16_t *packed_b,
+                     const float *bias, const float *row_scale, int gelu, float *c, size_t ldc);
 // ---- A persistent worker pool (worker_pool.c) for many short parallel sections ----
 typedef struct ck_pool ck_pool;
 /// One chunk of a parallel section: `chunk` in 0 ..< `chunks`.

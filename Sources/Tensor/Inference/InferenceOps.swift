@@ -44,11 +44,8 @@ public enum Inference {
         guard rows > 0, w.outFeatures > 0 else { return }
         let ldc = ldy ?? w.outFeatures, k = w.inFeatures, n = w.outFeatures
         func run(_ r: Range<Int>) {
-            let (xr, yr) = (x + r.lowerBound * k, y + r.lowerBound * ldc)
-            switch activation {
-            case .none: ck_sgemm_packed(r.count, n, k, xr, k, w.data, bias, yr, ldc)
-            case .gelu: ck_sgemm_packed_gelu(r.count, n, k, xr, k, w.data, bias, yr, ldc)
-            }
+            w.multiply(x + r.lowerBound * k, rows: r.count, bias: bias, gelu: activation == .gelu,
+                       into: y + r.lowerBound * ldc, ldy: ldc)
         }
         let parts = min(threads, rows / 48, 2 * rows * n * k >> 21)   // 48+ rows and ~2 MFLOP per part
         guard parts > 1 else { run(0..<rows); return }
@@ -64,7 +61,9 @@ public enum Inference {
 
     /// Floats `attention` needs in `scratch` for a sequence of `length` tokens and heads of `headDim`.
     public static func attentionScratchCount(length: Int, headDim: Int) -> Int {
-        aligned(length * length) + ck_sgemm_packed_size(length, headDim) + ck_sgemm_packed_size(headDim, length) + length
+        let float32 = ck_sgemm_packed_size(length, headDim) + ck_sgemm_packed_size(headDim, length)
+        let bf16x3 = (ck_sgemm_bf16x3_packed_size(length, headDim) + ck_sgemm_bf16x3_packed_size(headDim, length) + 1) / 2
+        return aligned(length * length) + aligned(Swift.max(float32, bf16x3)) + length
     }
 
     /// `count` rounded up to whole 64-byte lines (packed operands must start 64-byte aligned).
@@ -74,26 +73,39 @@ public enum Inference {
     /// qkv: [length, 3 H D] (Q | K | V, head h at columns h D of each), without masking: every
     /// token is real. Writes context [length, H D] (row stride `heads * headDim`). `scratch` must
     /// hold `attentionScratchCount(length:headDim:)` floats and be 64-byte aligned.
+    /// Both products run on AMX tiles (bf16x3) where the CPU has them, else on ck_sgemm_packed.
     public static func attention(qkv: UnsafePointer<Float>, length n: Int, heads: Int, headDim d: Int,
                                  into context: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
                                  scale: Float? = nil) {
         guard n > 0 else { return }
         let width = heads * d, ld = 3 * width
         let alpha = scale ?? 1 / Float(d).squareRoot()
+        let tiles = ck_gemm_simd_level() >= 2
         let scores = scratch                                               // [T, T]
-        let packedK = scores + aligned(n * n)                              // alpha K^T [D, T], packed (64-byte aligned)
-        let packedV = packedK + ck_sgemm_packed_size(n, d)                 // V [T, D], packed
-        let inverseSums = packedV + ck_sgemm_packed_size(d, n)             // [T]: 1 / sum of each row of exp(S)
+        let packed = scores + aligned(n * n)                               // alpha K^T [D, T] and V [T, D], packed (64-byte aligned)
+        let inverseSums = packed + aligned(Swift.max(                      // [T]: 1 / sum of each row of exp(S)
+            ck_sgemm_packed_size(n, d) + ck_sgemm_packed_size(d, n),
+            (ck_sgemm_bf16x3_packed_size(n, d) + ck_sgemm_bf16x3_packed_size(d, n) + 1) / 2))
         for h in 0..<heads {
             let q = qkv + h * d, k = qkv + width + h * d, v = qkv + 2 * width + h * d
-            // S[n, n] = Q (alpha K)^T
-            ck_sgemm_pack_rows(k, ld, n, d, alpha, packedK)
-            ck_sgemm_packed(n, n, d, q, ld, packedK, nil, scores, n)
-            // P = softmax(S) row by row, its division by the row sum left to the next product
-            for i in 0..<n { inverseSums[i] = ck_softmax_unnormalized_f32(scores + i * n, n) }
-            // O[n, D] = P V, into this head's columns
-            ck_sgemm_pack_cols(v, ld, d, n, packedV)
-            ck_sgemm_packed_row_scaled(n, d, n, scores, n, packedV, inverseSums, context + h * d, width)
+            if tiles {
+                let packedK = UnsafeMutableRawPointer(packed).assumingMemoryBound(to: UInt16.self)
+                let packedV = packedK + ck_sgemm_bf16x3_packed_size(n, d)   // a multiple of 512: stays aligned
+                // S[n, n] = Q (alpha K)^T; P = softmax(S) row by row, its 1 / sum left to P V
+                ck_sgemm_bf16x3_pack_rows(k, ld, n, d, alpha, packedK)
+                ck_sgemm_bf16x3(n, n, d, q, ld, packedK, nil, nil, 0, scores, n)
+                for i in 0..<n { inverseSums[i] = ck_softmax_unnormalized_f32(scores + i * n, n) }
+                // O[n, D] = P V, into this head's columns
+                ck_sgemm_bf16x3_pack_cols(v, ld, d, n, packedV)
+                ck_sgemm_bf16x3(n, d, n, scores, n, packedV, nil, inverseSums, 0, context + h * d, width)
+            } else {
+                let packedK = packed, packedV = packed + ck_sgemm_packed_size(n, d)
+                ck_sgemm_pack_rows(k, ld, n, d, alpha, packedK)
+                ck_sgemm_packed(n, n, d, q, ld, packedK, nil, scores, n)
+                for i in 0..<n { inverseSums[i] = ck_softmax_unnormalized_f32(scores + i * n, n) }
+                ck_sgemm_pack_cols(v, ld, d, n, packedV)
+                ck_sgemm_packed_row_scaled(n, d, n, scores, n, packedV, inverseSums, context + h * d, width)
+            }
         }
     }
 
