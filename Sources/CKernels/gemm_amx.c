@@ -1,22 +1,23 @@
 // Single-precision GEMM on AMX tiles (Intel Sapphire Rapids and later), for the encoder's linear
-// layers: C[m, n] = A[m, k] B[k, n] (+ bias[n], then GELU if asked), B packed once.
+// layers and attention: C[m, n] = A[m, k] B[k, n] (row scale, + bias[n], GELU if asked), B packed.
 //
-// AMX multiplies bfloat16 (8-bit mantissa) into Float32 sums. To keep Float32 accuracy each operand
+// AMX multiplies bfloat16 (8-bit mantissa) into Float32 sums. To keep close to Float32 each operand
 // is split into two bfloat16 parts, x = hi + lo (hi = x rounded to bf16, lo = x - hi rounded to
-// bf16: 16 mantissa bits together), and
-//   A B ≈ A_hi B_hi + A_lo B_hi + A_hi B_lo        (A_lo B_lo, about 2^-16 relative, is dropped)
-// three bf16 products summed in Float32 by the tiles ("bf16x3"). Laid out along k it is a single
-// bf16 product of A' = [A_hi | A_lo | A_hi] and B' = [B_hi ; B_hi ; B_lo], three times as deep.
+// bf16: about 16 significant bits together), and
+//   A B ≈ A_hi B_hi + A_hi B_lo + A_lo B_hi        (A_lo B_lo, about 2^-16 relative, is dropped)
+// three bf16 products summed in Float32 by the tiles ("bf16x3"): relative error about 1e-5 of the
+// terms' magnitude, where Float32 BLAS gives about 1e-7.
 //
 // A tile is 16 rows of 64 bytes. TDPBF16PS: C[16 x 16 f32] += A[16 x 32 bf16] B[32 x 16 bf16],
 // with B stored in pairs: tile row r holds k = 2r and 2r + 1 of each of the 16 columns. The kernel
-// keeps a 32 x 32 block of C in four tiles, loads two tiles of A and two of B per step of 32 k',
-// walks all of k' without leaving the tiles, and stores the block through a scratch array where
-// the bias and GELU are applied.
+// keeps a 32 x 32 block of C in four tiles (0-3) and, per step of 32 k, loads A_hi, B_hi, B_lo,
+// A_lo, B_hi into the other four (two row groups of A, two column panels of B) for 12 products; it
+// walks all of k without leaving the tiles and stores the block through a scratch array where the
+// row scale, bias and GELU are applied.
 //
-// Packed B (once per weight): panels of 16 columns (zero past n); panel p is kblocks(k) tiles of
-// 512 bf16, in k' order. Packed A (per call, per block of up to MC rows, in a per-thread buffer):
-// groups of 16 rows (zero past m), each kblocks(k) tiles in the same k' order.
+// Packed B (once per weight): panels of 16 columns (zero past n); panel p is, per step of 32 k, a
+// hi tile and a lo tile (zero past k). Packed A (per call, per block of up to MC rows, in a
+// per-thread buffer): groups of 16 rows (zero past m), each per step a hi tile and a lo tile.
 #include "ckernels.h"
 #include "activation_math.h"
 #include <pthread.h>
@@ -33,10 +34,11 @@
 
 enum { TILE = 512 /* bf16 per tile */, A_BLOCK_BYTES = 512 * 1024 /* packed A block: stays in L2 */ };
 
-// Tiles of 32 k' along k: three per 32 values of k (hi, lo, hi for A; hi, hi, lo for B).
-static size_t kblocks(size_t k) { return (k + 31) / 32 * 3; }
+// Steps of 32 along k; each is two tiles (hi, lo) of a row group of A or a column panel of B.
+static size_t ksteps(size_t k) { return (k + 31) / 32; }
+enum { STEP = 2 * TILE };
 
-size_t ck_sgemm_bf16x3_packed_size(size_t n, size_t k) { return (n + 15) / 16 * kblocks(k) * TILE; }
+size_t ck_sgemm_bf16x3_packed_size(size_t n, size_t k) { return (n + 15) / 16 * ksteps(k) * STEP; }
 
 // Round to nearest even bfloat16 (finite inputs).
 static uint16_t bf16_round(float x) {
@@ -85,7 +87,7 @@ static void pack_b(const float *src, size_t row_stride, size_t col_stride, size_
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw")) split = split_pairs_avx512;
 #endif
-    size_t kb3 = kblocks(k);
+    size_t steps = ksteps(k);
     float column[32];
     uint32_t hi[16][16], lo[16][16];   // [column j][pair r]
     for (size_t p = 0; p * 16 < n; p++) {
@@ -101,12 +103,11 @@ static void pack_b(const float *src, size_t row_stride, size_t col_stride, size_
                 split(column, hi[j], lo[j]);
             }
             // Transpose into the tiles: dword (r, j) at r 16 + j.
-            uint32_t *tile = (uint32_t *)(packed + (p * kb3 + q0 / 32 * 3) * TILE);
+            uint32_t *tile = (uint32_t *)(packed + (p * steps + q0 / 32) * STEP);   // hi, then lo: TILE / 2 dwords each
             for (size_t r = 0; r < 16; r++)
                 for (size_t j = 0; j < 16; j++) {
                     tile[r * 16 + j] = hi[j][r];
-                    tile[TILE / 2 + r * 16 + j] = hi[j][r];
-                    tile[TILE + r * 16 + j] = lo[j][r];
+                    tile[TILE / 2 + r * 16 + j] = lo[j][r];
                 }
         }
     }
@@ -124,15 +125,15 @@ void ck_sgemm_bf16x3_pack_cols(const float *src, size_t ld, size_t n, size_t k, 
 // (tests, and a packed matrix read elsewhere) and if the tile path's buffer cannot be allocated.
 static void gemm_bf16x3_portable(size_t m, size_t n, size_t k, const float *a, size_t lda, const uint16_t *packed_b,
                                  const float *bias, const float *row_scale, int gelu, float *c, size_t ldc) {
-    size_t kb3 = kblocks(k);
+    size_t steps = ksteps(k);
     for (size_t j = 0; j < n; j++) {
-        const uint16_t *panel = packed_b + (j / 16) * kb3 * TILE;
+        const uint16_t *panel = packed_b + (j / 16) * steps * STEP;
         for (size_t i = 0; i < m; i++) {
             float sum = 0;
             for (size_t q = 0; q < k; q++) {
-                const uint16_t *tile = panel + (q / 32) * 3 * TILE;
+                const uint16_t *tile = panel + (q / 32) * STEP;
                 size_t at = ((q % 32) / 2) * 32 + (j % 16) * 2 + (q & 1);
-                sum += a[i * lda + q] * (bf16_value(tile[at]) + bf16_value(tile[2 * TILE + at]));
+                sum += a[i * lda + q] * (bf16_value(tile[at]) + bf16_value(tile[TILE + at]));
             }
             float v = (row_scale ? row_scale[i] : 1) * sum + (bias ? bias[j] : 0);
             c[i * ldc + j] = gelu ? gelu_portable(v) : v;
@@ -184,18 +185,18 @@ static uint16_t *thread_a_buffer(size_t bytes) {
     return b->data;
 }
 
-// Rows [rows, k] of A (row stride lda) -> groups of 16 rows in k' tiles (A_hi, A_lo, A_hi per 32
-// k); rows past `rows` and k past `k` are zero.
+// Rows [rows, k] of A (row stride lda) -> groups of 16 rows, per step of 32 k a hi and a lo tile;
+// rows past `rows` and k past `k` are zero.
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_a(const float *a, size_t lda, size_t rows, size_t k, uint16_t *dst) {
-    size_t kb3 = kblocks(k);
+    size_t steps = ksteps(k);
     for (size_t g = 0; g * 16 < rows; g++) {
         for (size_t r = 0; r < 16; r++) {
             size_t i = g * 16 + r;
-            uint16_t *line = dst + g * kb3 * TILE + r * 32;   // row r of the group's first tile
-            for (size_t q0 = 0; q0 < k; q0 += 32, line += 3 * TILE) {
+            uint16_t *line = dst + g * steps * STEP + r * 32;   // row r of the group's first tile
+            for (size_t q0 = 0; q0 < k; q0 += 32, line += STEP) {
                 if (i >= rows) {
-                    memset(line, 0, 64); memset(line + TILE, 0, 64); memset(line + 2 * TILE, 0, 64);
+                    memset(line, 0, 64); memset(line + TILE, 0, 64);
                     continue;
                 }
                 size_t count = k - q0 < 32 ? k - q0 : 32;
@@ -210,7 +211,6 @@ static void pack_a(const float *a, size_t lda, size_t rows, size_t k, uint16_t *
                 __m512i lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
                 _mm512_storeu_si512(line, hi);
                 _mm512_storeu_si512(line + TILE, lo);
-                _mm512_storeu_si512(line + 2 * TILE, hi);
             }
         }
     }
@@ -245,36 +245,46 @@ static void gemm_amx(size_t m, size_t n, size_t k, const float *a, size_t lda, c
     config.palette = 1;
     for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
     _tile_loadconfig(&config);
-    size_t kb3 = kblocks(k), panels = (n + 15) / 16;
+    size_t steps = ksteps(k), panels = (n + 15) / 16;
     float scratch[32 * 32] __attribute__((aligned(64)));
     for (size_t ic = 0; ic < m; ic += mc_max) {
         size_t mc = m - ic < mc_max ? m - ic : mc_max, groups = (mc + 15) / 16;
         pack_a(a + ic * lda, lda, mc, k, a_block);
         for (size_t p = 0; p < panels; p += 2) {
-            const uint16_t *b0 = packed_b + p * kb3 * TILE, *b1 = b0 + kb3 * TILE;
+            const uint16_t *b0 = packed_b + p * steps * STEP, *b1 = b0 + steps * STEP;
             int two_b = p + 1 < panels;
             for (size_t g = 0; g < groups; g += 2) {
-                const uint16_t *a0 = a_block + g * kb3 * TILE, *a1 = a0 + kb3 * TILE;
+                const uint16_t *a0 = a_block + g * steps * STEP, *a1 = a0 + steps * STEP;
                 int two_a = g + 1 < groups;
                 _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
                 if (two_a && two_b) {
-                    for (size_t kb = 0; kb < kb3; kb++) {
-                        _tile_loadd(4, a0 + kb * TILE, 64);
-                        _tile_loadd(6, b0 + kb * TILE, 64);
-                        _tile_loadd(5, a1 + kb * TILE, 64);
-                        _tile_loadd(7, b1 + kb * TILE, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        _tile_dpbf16ps(1, 4, 7);
-                        _tile_dpbf16ps(2, 5, 6);
-                        _tile_dpbf16ps(3, 5, 7);
+                    for (size_t s = 0; s < steps; s++) {
+                        const uint16_t *a0s = a0 + s * STEP, *a1s = a1 + s * STEP, *b0s = b0 + s * STEP, *b1s = b1 + s * STEP;
+                        _tile_loadd(4, a0s, 64);          // A_hi B_hi
+                        _tile_loadd(6, b0s, 64);
+                        _tile_loadd(5, a1s, 64);
+                        _tile_loadd(7, b1s, 64);
+                        _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+                        _tile_loadd(6, b0s + TILE, 64);   // A_hi B_lo
+                        _tile_loadd(7, b1s + TILE, 64);
+                        _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
+                        _tile_loadd(4, a0s + TILE, 64);   // A_lo B_hi
+                        _tile_loadd(6, b0s, 64);
+                        _tile_loadd(5, a1s + TILE, 64);
+                        _tile_loadd(7, b1s, 64);
+                        _tile_dpbf16ps(0, 4, 6); _tile_dpbf16ps(1, 4, 7); _tile_dpbf16ps(2, 5, 6); _tile_dpbf16ps(3, 5, 7);
                     }
-                } else {   // the last row group or column panel has no partner
-                    for (size_t kb = 0; kb < kb3; kb++) {
-                        _tile_loadd(4, a0 + kb * TILE, 64);
-                        _tile_loadd(6, b0 + kb * TILE, 64);
-                        _tile_dpbf16ps(0, 4, 6);
-                        if (two_b) { _tile_loadd(7, b1 + kb * TILE, 64); _tile_dpbf16ps(1, 4, 7); }
-                        if (two_a) { _tile_loadd(5, a1 + kb * TILE, 64); _tile_dpbf16ps(2, 5, 6); }
+                } else {   // the last row group or column panel has no partner: tiles 1-3 only as they exist
+                    for (size_t s = 0; s < steps; s++) {
+                        const uint16_t *a0s = a0 + s * STEP, *a1s = a1 + s * STEP, *b0s = b0 + s * STEP, *b1s = b1 + s * STEP;
+                        for (int part = 0; part < 3; part++) {   // A_hi B_hi, A_hi B_lo, A_lo B_hi
+                            size_t ao = part == 2 ? TILE : 0, bo = part == 1 ? TILE : 0;
+                            _tile_loadd(4, a0s + ao, 64);
+                            _tile_loadd(6, b0s + bo, 64);
+                            _tile_dpbf16ps(0, 4, 6);
+                            if (two_b) { _tile_loadd(7, b1s + bo, 64); _tile_dpbf16ps(1, 4, 7); }
+                            if (two_a) { _tile_loadd(5, a1s + ao, 64); _tile_dpbf16ps(2, 5, 6); }
+                        }
                     }
                 }
                 _tile_stored(0, scratch, 128);
@@ -297,8 +307,8 @@ void ck_sgemm_bf16x3(size_t m, size_t n, size_t k, const float *a, size_t lda, c
     uint16_t *a_block = NULL;
     size_t mc = 32;
     if (k > 0 && ck_gemm_simd_level() >= 2) {   // level 2 only where AMX is usable; lower levels (tests) loop
-        size_t group_bytes = kblocks(k) * TILE * sizeof(uint16_t) * 16;   // 16 rows, all of k'
-        while (mc < 256 && 2 * mc * group_bytes / 16 <= A_BLOCK_BYTES) mc *= 2;
+        size_t group_bytes = ksteps(k) * STEP * sizeof(uint16_t);   // 16 rows, all of k
+        while (mc < 256 && 2 * mc / 16 * group_bytes <= A_BLOCK_BYTES) mc *= 2;
         a_block = thread_a_buffer(mc / 16 * group_bytes);
     }
     if (a_block) gemm_amx(m, n, k, a, lda, packed_b, bias, row_scale, gelu, c, ldc, a_block, mc);

@@ -188,8 +188,9 @@ final class InferenceOpsTests: XCTestCase {
         // The AMX GEMM (level 2, where the CPU has it) and its portable loop: odd m (partial 16-row
         // groups, an odd number of them), n past whole 16-column panels, k not a multiple of 32 and
         // deeper than one tile step, row strides wider than the matrices. B packed from rows (W [n, k],
-        // scaled) and from columns (B [k, n]); epilogues bias, GELU, row scale.
-        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 48, 70), (50, 33, 385), (101, 70, 64)] {
+        // scaled) and from columns (B [k, n]); epilogues bias, GELU, row scale. The last case is deep
+        // enough that A is packed in three blocks of rows (64, 64, 22).
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 48, 70), (50, 33, 385), (101, 70, 64), (150, 20, 1600)] {
             let (lda, ldc) = (k + 3, n + 5)
             let a = randomTensor([m, lda], seed: UInt64(m)), w = randomTensor([n, k], seed: 2), bias = randomTensor([n], seed: 3)
             let wt = try w.transpose(0, 1).contiguous()   // [k, n]
