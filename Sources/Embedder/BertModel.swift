@@ -54,6 +54,8 @@ public final class BertModel: Module {
     public let layers: [BertLayer]            //         encoder.layer.N
     /// Scratch memory of the inference path, reused across calls.
     let workspaces = WorkspacePool()
+    /// The weights packed for the inference path's GEMM, kept while they do not change.
+    let packedWeights = PackedWeightsCache()
 
     /// A model with random weights (BERT's initialisation: N(0, 0.02) embeddings, PyTorch Linear init).
     public convenience init(config: BertConfig, pooling: PoolingConfig = PoolingConfig(), seed: UInt64 = 0) {

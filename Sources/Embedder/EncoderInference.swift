@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Tensor
 
 // The encoder's inference path: the same function as `encode` + `pool` + normalisation under
@@ -17,10 +18,9 @@ extension BertModel {
     /// Tokens per group: large enough for efficient GEMMs, small enough to stay in cache.
     static let groupTokens = 1024
     /// Tokens in one call from which the weights are packed for the tensor core's own GEMM (AMX
-    /// tiles where the CPU has them): the packing, about one pass over the layer weights, costs what
-    /// some 30 tokens of the product cost, and the products then run several times faster than
-    /// BLAS's where AMX is there. Smaller calls (a query) use BLAS on the weights as they are.
-    static let packedWeightsTokens = 256
+    /// tiles where the CPU has them). The packed weights are kept between calls (until a weight
+    /// changes), so every call uses them; tests pass Int.max for the BLAS path on the weights as they are.
+    static let packedWeightsTokens = 1
 
     /// True when the inference path computes what the autograd path would: dense parameters,
     /// exact GELU, no LoRA adapter outside the weights.
@@ -47,7 +47,7 @@ extension BertModel {
             tokens += n
         }
         if start < lengths.count { groups.append(start..<lengths.count) }
-        let packed = lengths.reduce(0, +) >= packFrom ? packedLayers(threads: threads) : nil
+        let packed = lengths.reduce(0, +) >= packFrom ? packedWeights.layers(of: self, threads: threads) : nil
         let workers = Swift.max(1, Swift.min(threads, groups.count))
         let gemmThreads = Swift.max(1, threads / workers)
         let job = UncheckedBox { (w: Int) in
@@ -172,7 +172,37 @@ struct PackedLayer: @unchecked Sendable {
     }
 }
 
+/// The encoder's weights packed for the inference GEMM, kept between calls while the weights stay as
+/// they were: every use compares the versions of the tensors they were packed from (bumped by
+/// optimizer steps, loading and LoRA merges), and packs again when one changed.
+final class PackedWeightsCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var layers: [PackedLayer] = []
+    private var sources: [(ObjectIdentifier, Int)] = []
+
+    func layers(of model: BertModel, threads: Int) -> [PackedLayer] {
+        let current = model.packedSources().map { (ObjectIdentifier($0), $0.version) }
+        lock.lock()
+        defer { lock.unlock() }
+        if layers.isEmpty || !current.elementsEqual(sources, by: { $0 == $1 }) {
+            layers = []   // free the stale copy before packing the new one
+            layers = model.packedLayers(threads: threads)
+            sources = current
+        }
+        return layers
+    }
+}
+
 extension BertModel {
+    /// The storages PackedLayer copies values from, in a fixed order.
+    func packedSources() -> [TensorStorage] {
+        layers.flatMap { layer -> [TensorStorage] in
+            let a = layer.attention
+            let linears = [a.query, a.key, a.value, a.output, layer.mlp.up, layer.mlp.down]
+            return linears.map(\.weight.storage) + [a.query, a.key, a.value].compactMap { $0.bias?.storage }
+        }
+    }
+
     /// Every layer packed, the layers spread over `threads`.
     func packedLayers(threads: Int) -> [PackedLayer] {
         let slots = UncheckedBox(UnsafeMutableBufferPointer<PackedLayer?>.allocate(capacity: layers.count))

@@ -52,6 +52,7 @@ extension Tensor {
             throw EmbedderError.invalidArgument("copy of \(source.shape) into \(shape)")
         }
         let values = source.isContiguous ? source : source.denseCopy()
+        storage.markModified()
         data.update(from: values.data, count: count)
     }
 }

@@ -14,6 +14,12 @@ public final class TensorStorage: @unchecked Sendable {
     public let count: Int
     public let base: UnsafeMutablePointer<Float>
     private let owner: AnyObject?
+    /// Bumped by the tensor core's writes into existing values (optimizer steps, `Module.load`,
+    /// LoRA merges, `assignNoGrad`), so that what is derived from the values (packed weights) can
+    /// tell when it is stale. Code that writes parameters through `data` itself calls `markModified()`.
+    public private(set) var version = 0
+
+    public func markModified() { version &+= 1 }
 
     /// Allocates `count` zeroed floats.
     public init(count: Int) {

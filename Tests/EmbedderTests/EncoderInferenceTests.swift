@@ -36,13 +36,41 @@ final class EncoderInferenceTests: XCTestCase {
         let encoder = try tinyEncoder(seed: 5, layers: 2)
         let texts = (0..<23).map { i in tinyTexts[i % tinyTexts.count] + String(repeating: " fish", count: i % 5) }
         let batch = PaddedBatch(texts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
-        let one = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: 1).toArray()
+        let one = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: 1, packFrom: Int.max).toArray()
         for (threads, group, packFrom) in [(2, 1024, Int.max), (2, 10, 0), (3, 25, Int.max), (1, 1, 0), (1, 1024, 0)] {
             let other = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, threads: threads,
                                                           groupTokens: group, packFrom: packFrom).toArray()
             XCTAssertLessThan(zip(one, other).map { abs($0 - $1) }.max() ?? 1, packFrom == 0 ? 1e-5 : 1e-6,
                               "\(threads) threads, groups of \(group) tokens, packed from \(packFrom)")
         }
+    }
+
+    func testPackedWeightsFollowTheWeightsWhenTheyChange() throws {
+        let encoder = try tinyEncoder(seed: 11, layers: 2)
+        let batch = PaddedBatch(tinyTexts.map(encoder.tokenize), padID: encoder.tokenizer.padID)
+        func agree(_ what: String) throws {
+            let fast = encoder.model.inferenceEmbeddings(ids: batch.ids, lengths: batch.lengths, packFrom: 0).toArray()
+            let ref = try autogradEmbeddings(encoder.model, batch)
+            XCTAssertLessThan(zip(fast, ref).map { abs($0 - $1) }.max() ?? 1, 2e-5, what)
+        }
+        try agree("first use packs")
+        // An optimizer step: every parameter with a gradient changes.
+        let loss = try encoder.embed(tokenized: tinyTexts.map(encoder.tokenize)).sum()
+        try loss.backward()
+        let optimizer = AdamW(parameters: encoder.model.parameters(), learningRate: 0.05)
+        optimizer.step()
+        try agree("after an optimizer step")
+        // Loading weights by name (one projection replaced).
+        let (name, layer) = encoder.model.linearLayers()[2]
+        try layer.load(from: ["weight": Tensor(repeating: 0.01, shape: layer.weight.shape),
+                              "bias": Tensor(repeating: -0.1, shape: [layer.outFeatures])])
+        try agree("after loading \(name)")
+        // A LoRA adapter merged into its base weight.
+        var rng = TensorRNG(seed: 12)
+        layer.enableLoRA(rank: 2, alpha: 4, rng: &rng)
+        if let b = layer.lora?.b { for i in 0..<b.count { b.data[i] = 0.2 } }
+        layer.lora?.merge()
+        try agree("after a LoRA merge")
     }
 
     func testUnmergedLoRAFallsBackToTheAutogradPath() throws {

@@ -47,6 +47,7 @@ public final class LoRA: Module, @unchecked Sendable {
     }
 
     private func addDelta(sign: Float) {
+        base.weight.storage.markModified()
         let opB = GemmOperand(b, batchShape: []), opA = GemmOperand(a, batchShape: [])
         Tensor.gemm(opB, transA: false, opA, transB: false, into: base.weight.data, alpha: sign * scale, beta: 1)
     }

@@ -124,6 +124,7 @@ extension Tensor {
 
     /// Copies `src` (same shape, any layout) into this view's elements. No autograd.
     func assignNoGrad(_ src: Tensor) {
+        storage.markModified()
         let s = src.contiguousData()
         var k = 0
         let inner = rank == 0 ? 1 : strides[rank - 1]

@@ -33,6 +33,7 @@ public final class AdamW {
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
             let decay = (decayOnlyMatrices && p.rank < 2) ? 0 : lr * weightDecay
+            p.storage.markModified()
             let pp = p.data, pg = g.data, pm = m[i].data, pv = v[i].data
             Threads.parallelFor(p.count, costPerItem: 8) { r in
                 for j in r {
@@ -88,6 +89,7 @@ public final class SGD {
     public func step() {
         for (i, p) in parameters.enumerated() {
             guard let g = p.grad else { continue }
+            p.storage.markModified()
             let pp = p.data, pg = g.data, pb = buffers[i].data
             for j in 0..<p.count {
                 let gj = pg[j] + weightDecay * pp[j]
