@@ -102,6 +102,7 @@ public final class Tensor: @unchecked Sendable {
     public var isContiguous: Bool { strides == Tensor.contiguousStrides(shape) }
 
     /// Pointer to element 0 of a contiguous tensor. Callers must check `isContiguous` or call `contiguous()` first.
+    /// Writing a parameter's values through it: call `storage.markModified()` after (see TensorStorage.version).
     public var data: UnsafeMutablePointer<Float> { storage.base + offset }
 
     /// The values in row-major order (copies).

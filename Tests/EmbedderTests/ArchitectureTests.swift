@@ -13,7 +13,10 @@ final class ArchitectureTests: XCTestCase {
             let model = encoder.model
             // Larger random weights than BERT's init so every part has a visible effect.
             var rng = TensorRNG(seed: 3)
-            for (_, p) in model.namedParameters() { for i in 0..<p.count { p.data[i] += 0.3 * rng.normal() } }
+            for (_, p) in model.namedParameters() {
+                for i in 0..<p.count { p.data[i] += 0.3 * rng.normal() }
+                p.storage.markModified()   // written through `data`: the inference path's packed weights must follow
+            }
             let rows = ["the cat sat on the mat", "a dog", "bird flew"].map(encoder.tokenize)
             let batch = PaddedBatch(rows, padID: 0)
             let probe = Tensor.randn([rows.count, encoder.dimension], rng: &rng)
@@ -33,9 +36,10 @@ final class ArchitectureTests: XCTestCase {
                 }
                 for i in candidates {
                     let saved = p.data[i], h: Float = 1e-2
-                    p.data[i] = saved + h; let up = try lossValue()
-                    p.data[i] = saved - h; let down = try lossValue()
-                    p.data[i] = saved
+                    func set(_ v: Float) { p.data[i] = v; p.storage.markModified() }
+                    set(saved + h); let up = try lossValue()
+                    set(saved - h); let down = try lossValue()
+                    set(saved)
                     let numeric = (up - down) / Double(2 * h), analytic = Double(grad.data[i])
                     XCTAssertEqual(analytic, numeric, accuracy: 2e-2 * max(abs(numeric), abs(analytic)) + 2e-3,
                                    "\(mode) d loss / d \(name)[\(i)]")

@@ -20,11 +20,12 @@ func assertGradients(_ inputs: [Tensor], eps: Float = 1e-3, rtol: Float = 5e-3, 
         let analytic = t.grad?.toArray() ?? [Float](repeating: 0, count: t.count)
         for i in 0..<t.count {
             let keep = t.data[i]
-            t.data[i] = keep + eps
+            func set(_ v: Float) { t.data[i] = v; t.storage.markModified() }   // as any writer through `data` must
+            set(keep + eps)
             let up = try loss()
-            t.data[i] = keep - eps
+            set(keep - eps)
             let down = try loss()
-            t.data[i] = keep
+            set(keep)
             let numeric = Float((up - down) / Double(2 * eps))
             let a = analytic[i]
             if abs(a - numeric) > atol + rtol * max(abs(a), abs(numeric)) {
