@@ -68,7 +68,8 @@ let package = Package(
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex", "SeededRandom"], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
-        .executableTarget(name: "bench-embed", dependencies: ["Embedder"], path: "bench/embed"),
+        .executableTarget(name: "bench-embed", dependencies: ["Embedder", "CKernels"], path: "bench/embed",
+                          exclude: ["peer_sentence_transformers.py"]),
         .executableTarget(name: "bench-retrieve", dependencies: ["RAG"], path: "bench/retrieve"),
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
 

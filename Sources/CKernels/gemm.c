@@ -25,6 +25,9 @@
 #endif
 
 enum { MR = 6, NR = 16, KC = 384, MC = 96 };
+// The AVX-512 tile is 12 rows x 16 columns (one 16-lane register per row), so its A micro-panels are
+// 12 rows tall.
+enum { MR_WIDE = 12 };
 // From this many columns of C on, A blocks are copied into micro-panels.
 enum { PACK_A_FROM_COLUMNS = 4 * NR };
 
@@ -54,14 +57,14 @@ void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *
     }
 }
 
-// A[rows, kc] (row stride lda) -> micro-panels of MR rows, each kc steps of MR floats; rows past
-// `rows` are zero.
-static void pack_a(const float *a, size_t lda, size_t rows, size_t kc, float *dst) {
-    for (size_t i0 = 0; i0 < rows; i0 += MR) {
-        const float *src[MR];
-        for (size_t i = 0; i < MR; i++) src[i] = i0 + i < rows ? a + (i0 + i) * lda : NULL;
-        for (size_t p = 0; p < kc; p++, dst += MR)
-            for (size_t i = 0; i < MR; i++) dst[i] = src[i] ? src[i][p] : 0;
+// A[rows, kc] (row stride lda) -> micro-panels of mr rows (MR or MR_WIDE), each kc steps of mr
+// floats; rows past `rows` are zero.
+static void pack_a(const float *a, size_t lda, size_t rows, size_t kc, size_t mr, float *dst) {
+    for (size_t i0 = 0; i0 < rows; i0 += mr) {
+        const float *src[MR_WIDE];
+        for (size_t i = 0; i < mr; i++) src[i] = i0 + i < rows ? a + (i0 + i) * lda : NULL;
+        for (size_t p = 0; p < kc; p++, dst += mr)
+            for (size_t i = 0; i < mr; i++) dst[i] = src[i] ? src[i][p] : 0;
     }
 }
 
@@ -167,15 +170,64 @@ static void tile_avx2(size_t kc, const float *a, size_t lda, const float *b, flo
         _mm256_storeu_ps(row + 8, hi);
     }
 }
+
+// AVX-512: 12 rows x 16 columns in 12 registers; each step loads one row of the B panel and
+// broadcasts twelve values of A (rows past mr, read in place, repeat row 0 as in the AVX2 tile).
+#define TILE_AVX512_LOOP(rs, cs, rows)                                                                           \
+    do {                                                                                                         \
+        const float *r[MR_WIDE];                                                                                 \
+        for (size_t i = 0; i < MR_WIDE; i++) r[i] = a + ((rows) > i) * i * (rs);                                \
+        for (size_t p = 0; p < kc; p++, b += NR) {                                                               \
+            __m512 bv = _mm512_load_ps(b);                                                                       \
+            c0 = _mm512_fmadd_ps(_mm512_set1_ps(r[0][p * (cs)]), bv, c0);                                       \
+            c1 = _mm512_fmadd_ps(_mm512_set1_ps(r[1][p * (cs)]), bv, c1);                                       \
+            c2 = _mm512_fmadd_ps(_mm512_set1_ps(r[2][p * (cs)]), bv, c2);                                       \
+            c3 = _mm512_fmadd_ps(_mm512_set1_ps(r[3][p * (cs)]), bv, c3);                                       \
+            c4 = _mm512_fmadd_ps(_mm512_set1_ps(r[4][p * (cs)]), bv, c4);                                       \
+            c5 = _mm512_fmadd_ps(_mm512_set1_ps(r[5][p * (cs)]), bv, c5);                                       \
+            c6 = _mm512_fmadd_ps(_mm512_set1_ps(r[6][p * (cs)]), bv, c6);                                       \
+            c7 = _mm512_fmadd_ps(_mm512_set1_ps(r[7][p * (cs)]), bv, c7);                                       \
+            c8 = _mm512_fmadd_ps(_mm512_set1_ps(r[8][p * (cs)]), bv, c8);                                       \
+            c9 = _mm512_fmadd_ps(_mm512_set1_ps(r[9][p * (cs)]), bv, c9);                                       \
+            c10 = _mm512_fmadd_ps(_mm512_set1_ps(r[10][p * (cs)]), bv, c10);                                    \
+            c11 = _mm512_fmadd_ps(_mm512_set1_ps(r[11][p * (cs)]), bv, c11);                                    \
+        }                                                                                                        \
+    } while (0)
+
+__attribute__((target("avx512f")))
+static void tile_avx512(size_t kc, const float *a, size_t lda, const float *b, float *c, size_t ldc, size_t mr,
+                        size_t nr, epilogue e) {
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0;
+    __m512 c9 = c0, c10 = c0, c11 = c0;
+    if (lda == 0) {
+        TILE_AVX512_LOOP(1, MR_WIDE, MR_WIDE);   // a packed panel has all twelve rows (zeros past mr)
+    } else {
+        TILE_AVX512_LOOP(lda, 1, mr);
+    }
+    __m512 t[MR_WIDE] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11};
+    __mmask16 mask = nr >= NR ? 0xffff : (__mmask16)((1u << nr) - 1);
+    __m512 bias = e.bias ? _mm512_maskz_loadu_ps(mask, e.bias) : _mm512_setzero_ps();
+    for (size_t i = 0; i < mr; i++) {
+        float *row = c + i * ldc;
+        __m512 v = t[i];
+        if (e.scale) v = _mm512_mul_ps(v, _mm512_set1_ps(e.scale[i]));
+        v = _mm512_add_ps(v, e.accumulate ? _mm512_maskz_loadu_ps(mask, row) : bias);
+        if (e.gelu) v = gelu16(v);
+        _mm512_mask_storeu_ps(row, mask, v);
+    }
+}
 #endif
 
-// 0 portable, 1 AVX2+FMA, 2 AVX2+FMA here and AMX (gemm_amx.c) for packed weights; -1 = not chosen yet
+// 0 portable, 1 AVX2+FMA, 2 AVX-512F, 3 AVX-512F here and AMX (gemm_amx.c) for packed weights and
+// attention; -1 = not chosen yet
 static int gemm_level = -1;
 
 static int best_gemm_level(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ck_amx_available() ? 2 : 1;
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    if (!__builtin_cpu_supports("avx512f")) return 1;
+    return ck_amx_available() ? 3 : 2;
 #endif
     return 0;
 }
@@ -200,8 +252,11 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
                          const float *bias, const float *scale, int gelu, float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
     tile_fn tile = tile_portable;
+    size_t mr_step = MR;
 #if defined(__x86_64__)
-    if (ck_gemm_simd_level() >= 1) tile = tile_avx2;
+    int level = ck_gemm_simd_level();
+    if (level == 1) tile = tile_avx2;
+    if (level >= 2) { tile = tile_avx512; mr_step = MR_WIDE; }
 #endif
     if (k == 0) {   // C = bias
         for (size_t i = 0; i < m; i++)
@@ -217,13 +272,13 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
         size_t kc = k - pc < KC ? k - pc : KC;
         for (size_t ic = 0; ic < m; ic += MC) {
             size_t mc = m - ic < MC ? m - ic : MC;
-            if (block) pack_a(a + ic * lda + pc, lda, mc, kc, block);
+            if (block) pack_a(a + ic * lda + pc, lda, mc, kc, mr_step, block);
             for (size_t jp = 0; jp < panels; jp++) {
                 const float *b = packed_b + jp * NR * k + pc * NR;
                 size_t nr = n - jp * NR < NR ? n - jp * NR : NR;
                 const float *tile_bias = bias ? bias + jp * NR : NULL;
-                for (size_t ip = 0; ip < mc; ip += MR) {
-                    size_t mr = mc - ip < MR ? mc - ip : MR;
+                for (size_t ip = 0; ip < mc; ip += mr_step) {
+                    size_t mr = mc - ip < mr_step ? mc - ip : mr_step;
                     epilogue e = {pc > 0, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
                     const float *a_tile = block ? block + ip * kc : a + (ic + ip) * lda + pc;
                     tile(kc, a_tile, block ? 0 : lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);

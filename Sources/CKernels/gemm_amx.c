@@ -306,7 +306,7 @@ void ck_sgemm_bf16x3(size_t m, size_t n, size_t k, const float *a, size_t lda, c
     if (m == 0 || n == 0) return;
     uint16_t *a_block = NULL;
     size_t mc = 32;
-    if (k > 0 && ck_gemm_simd_level() >= 2) {   // level 2 only where AMX is usable; lower levels (tests) loop
+    if (k > 0 && ck_gemm_simd_level() >= 3) {   // level 3 only where AMX is usable; lower levels (tests) loop
         size_t group_bytes = ksteps(k) * STEP * sizeof(uint16_t);   // 16 rows, all of k
         while (mc < 256 && 2 * mc / 16 * group_bytes <= A_BLOCK_BYTES) mc *= 2;
         a_block = thread_a_buffer(mc / 16 * group_bytes);

@@ -109,7 +109,9 @@ final class CheckpointQuantizedMatrixTests: XCTestCase {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(m.rows), blasint(m.cols), 1,
                             xs, blasint(m.cols), w.data, blasint(m.cols), 0, &yRef, blasint(m.rows))
                 let worstBatch = zip(y, yRef).map { abs($0 - $1) }.max() ?? 0
-                XCTAssertLessThanOrEqual(worstBatch, 1e-5 * max(yRef.map(abs).max() ?? 1, 1e-6), "\(name) matmul")
+                // with AMX the batched product runs in bf16x3: about 16 bits of each operand
+                let relative: Float = ck_gemm_simd_level() >= 3 ? 1e-3 : 1e-5
+                XCTAssertLessThanOrEqual(worstBatch, relative * max(yRef.map(abs).max() ?? 1, 1e-6), "\(name) matmul")
             }
         }
     }

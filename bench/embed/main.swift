@@ -2,11 +2,15 @@
 // repository's corpus/, batch 32, 1 and 2 threads, beside sentence-transformers on torch CPU
 // measured in the same run (bench/embed/peer_sentence_transformers.py), with peak RSS of each.
 //
-//   swift run -c release bench-embed [--chunks 2000] [--batch 32] [--threads 1,2] [--no-peer]
+//   swift run -c release bench-embed [--chunks 2000] [--batch 32] [--threads 1,2] [--no-peer] [--gemm-level N]
+//
+// --gemm-level caps the tensor core's GEMM variant (0 portable, 1 AVX2, 2 AVX-512, 3 AMX) to see what a
+// CPU without the faster ones gets; the peer runs as it would anyway.
 //
 // Each measurement runs in its own process (the tensor core reads RAG_THREADS once at start, and
 // peak RSS must not mix the two implementations).
 
+import CKernels
 import Embedder
 import Foundation
 
@@ -69,6 +73,7 @@ func cpuSeconds() -> Double {
 
 /// Child process: load, warm up, encode every chunk once, print one JSON line.
 func runWorker(chunksPath: String, batch: Int) throws {
+    if let level = argument("--gemm-level").flatMap({ Int32($0) }) { _ = ck_gemm_set_simd_level(level) }
     let texts = try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: chunksPath)))
     let encoder = try SentenceEncoder.load(directory: modelDirectory())
     _ = try encoder.encode(Array(texts.prefix(batch)), batchSize: batch)
@@ -121,10 +126,12 @@ print("bench-embed: \(count) chunks of ~200 words (mean \(tokens.reduce(0, +) / 
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
 let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer_sentence_transformers.py").path
 let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+let gemmLevel = argument("--gemm-level").map { ["--gemm-level", $0] } ?? []
+print("GEMM variant: \(argument("--gemm-level").map { "capped at level \($0), " } ?? "")best here \(ck_gemm_simd_level()) (0 portable, 1 AVX2, 2 AVX-512, 3 AMX)")
 print(String(format: "model arithmetic: %.2f GFLOP per sentence (GFLOP/s below = sentences/s × that)", flopsPerSentence / 1e9))
 print("threads | rag sent/s | rag GFLOP/s | rag peak RSS MB | s-t (torch) sent/s | s-t GFLOP/s | s-t peak RSS MB | speed ratio rag/s-t | sent per CPU-s rag, s-t, ratio")
 for threads in threadCounts {
-    let ours = try run(selfPath, ["--worker", chunksURL.path, "--batch", String(batch)], env: ["RAG_THREADS": String(threads)])
+    let ours = try run(selfPath, ["--worker", chunksURL.path, "--batch", String(batch)] + gemmLevel, env: ["RAG_THREADS": String(threads)])
     var line = String(format: "%7d | %10.1f | %11.1f | %15.0f", threads, ours.sentences_per_s,
                       ours.sentences_per_s * flopsPerSentence / 1e9, ours.peak_rss_mb)
     if !CommandLine.arguments.contains("--no-peer") {

@@ -11,6 +11,22 @@ import numpy as np
 import llama_cpp
 from llama_cpp import Llama
 
+# A llama.cpp that pip built for a CPU with AMX (Sapphire Rapids and later) puts Q4/Q8 weights in its
+# AMX buffer type, whose first tile instruction (tilezero) stops the process with an illegal
+# instruction on the machine this bench was run on, also after asking Linux for the tile permission
+# (arch_prctl): ggml's own path. Keep the weights in ordinary buffers: llama.cpp then runs its
+# AVX-512 kernels, its fastest path that works here.
+_default_model_params = llama_cpp.llama_cpp.llama_model_default_params
+
+
+def _model_params_without_extra_buffers():
+    params = _default_model_params()
+    params.use_extra_bufts = False
+    return params
+
+
+llama_cpp.llama_cpp.llama_model_default_params = _model_params_without_extra_buffers
+
 model, threads, decode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 prompt = json.load(sys.stdin)
 llm = Llama(model_path=model, n_ctx=1024, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)

@@ -90,7 +90,7 @@ void ck_sgemm_pack_rows(const float *src, size_t ld, size_t n, size_t k, float a
 /// Packs B stored row-major: B[p, j] = src[p * ld + j] (V of attention for P V).
 void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *packed);
 /// C[m, n] = A[m, k] B + bias[n] (bias may be NULL). A and C row-major with row strides lda, ldc;
-/// C is written, not accumulated into. packed_b must be 32-byte aligned.
+/// C is written, not accumulated into. packed_b must be 64-byte aligned.
 void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                      const float *bias, float *c, size_t ldc);
 /// C = GELU(A B + bias) (exact erf form, as ck_bias_gelu_f32): an MLP's first layer.
@@ -99,8 +99,8 @@ void ck_sgemm_packed_gelu(size_t m, size_t n, size_t k, const float *a, size_t l
 /// C[i, :] = row_scale[i] * (A[i, :] B) (no bias): attention's P V with the softmax's 1 / sum.
 void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                                 const float *row_scale, float *c, size_t ldc);
-/// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA; 2 is 1 here, and tells PackedMatrix to
-/// pack weights for ck_sgemm_bf16x3 (AMX).
+/// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA (6 x 16 tiles), 2 AVX-512F (12 x 16); 3 is 2
+/// here, and where AMX is usable: PackedMatrix packs weights for ck_sgemm_bf16x3 and attention uses it.
 int ck_gemm_simd_level(void);
 /// Forces a variant (clamped to what the CPU supports; -1 = best); returns the one in effect. For tests.
 int ck_gemm_set_simd_level(int level);
@@ -115,7 +115,7 @@ void ck_sgemm_bf16x3_pack_rows(const float *src, size_t ld, size_t n, size_t k, 
 /// Packs B stored row-major, B[p, j] = src[p * ld + j] (V of attention).
 void ck_sgemm_bf16x3_pack_cols(const float *src, size_t ld, size_t n, size_t k, uint16_t *packed);
 /// C[i, j] = row_scale[i] (A[i, :] B[:, j]) + bias[j] (either may be NULL), then GELU when `gelu`
-/// is 1: on AMX tiles with three bf16 products (about Float32's accuracy) at ck_gemm_simd_level() 2,
+/// is 1: on AMX tiles with three bf16 products (about 16 bits of each operand) at ck_gemm_simd_level() 3,
 /// else a slow portable loop. A and C row-major with row strides lda, ldc; C is written.
 void ck_sgemm_bf16x3(size_t m, size_t n, size_t k, const float *a, size_t lda, const uint16_t *packed_b,
                      const float *bias, const float *row_scale, int gelu, float *c, size_t ldc);

@@ -43,15 +43,20 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
         }
         return
     }
-    // Prefill: query heads split over threads, each part with its own [t, length] scores.
+    // Prefill: query heads split over threads, each part with its own [t, length] scores and packed
+    // K and V (the tensor core's Float32 GEMM, ck_sgemm_packed).
     Threads.parallelFor(shape.heads, costPerItem: t * length * hd, threads: threads) { heads in
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * length)
-        defer { scores.deallocate() }
+        let kCount = ck_sgemm_packed_size(length, hd), vCount = ck_sgemm_packed_size(hd, length)
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: (t * length + kCount + vCount + 16) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: t * length + kCount + vCount + 16)
+        defer { scratch.deallocate() }
+        let packedK = scratch, packedV = scratch + kCount               // 64-byte aligned: counts are multiples of 16
+        let scores = packedV + vCount
         for h in heads {
             let g = h / shape.group
-            // scores[t, length] = Q_h · K_gᵀ · scale, then mask j > start + i and softmax each row
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(t), blasint(length), blasint(hd),
-                        scale, q + h * hd, blasint(qStride), keys + g * hd, blasint(kvStride), 0, scores, blasint(length))
+            // scores[t, length] = Q_h · (scale K_g)ᵀ, then mask j > start + i and softmax each row
+            ck_sgemm_pack_rows(keys + g * hd, kvStride, length, hd, scale, packedK)
+            ck_sgemm_packed(t, length, hd, q + h * hd, qStride, packedK, nil, scores, length)
             for i in 0..<t {
                 let row = scores + i * length
                 let visible = start + i + 1
@@ -59,8 +64,8 @@ func causalAttention(q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values
                 for j in visible..<length { row[j] = 0 }
             }
             // out_h[t, hd] = scores · V_g
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(t), blasint(hd), blasint(length),
-                        1, scores, blasint(length), values + g * hd, blasint(kvStride), 0, out + h * hd, blasint(qStride))
+            ck_sgemm_pack_cols(values + g * hd, kvStride, hd, length, packedV)
+            ck_sgemm_packed(t, hd, length, scores, length, packedV, nil, out + h * hd, qStride)
         }
     }
 }

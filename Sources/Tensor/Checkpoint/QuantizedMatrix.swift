@@ -2,9 +2,11 @@
 // without dequantizing it as a whole:
 //   matvec  y = W x          Q8_0 / Q4_1 straight from the blocks (CKernels), other types one
 //                            dequantized tile of rows at a time + sgemv; rows split over threads.
-//   matmul  Y = X Wᵀ         batched (prefill): a tile of rows dequantized, then cblas_sgemm.
+//   matmul  Y = X Wᵀ         batched (prefill): a tile of rows dequantized and packed for the tensor
+//                            core's GEMM (AMX tiles in bf16x3 where the CPU has them, else Float32).
 //   row(i)                   one dequantized row (embedding lookup).
-// Activations stay Float32, so results equal dequantize-then-BLAS up to summation order.
+// Activations stay Float32, so results equal dequantize-then-BLAS up to summation order (and, on
+// AMX, the bf16x3 split: about 16 bits of each operand).
 
 import CBLAS
 import CKernels
@@ -169,7 +171,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
         return ((rows + tiles - 1) / tiles + 7) / 8 * 8
     }
 
-    /// Y[:, range] = X · W[range]ᵀ on the calling thread, one dequantized tile of rows at a time.
+    /// Y[:, range] = X · W[range]ᵀ on the calling thread, one dequantized tile of rows at a time,
+    /// packed for the tensor core's GEMM (PackedMatrix's layout for this CPU).
     private func tiledMatmul(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
         let tileRows = matmulTileRows
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileRows * cols)
@@ -179,8 +182,8 @@ public final class QuantizedMatrix: @unchecked Sendable {
             let m = min(tileRows, range.upperBound - r0)
             GGMLDecoder.decode(type, from: blocks + r0 * rowBytes, into: tile, count: m * cols)
             // Y[:, r0..<r0+m] = X · tileᵀ, written in place with leading dimension `rows`
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(n), blasint(m), blasint(cols), 1,
-                        x, blasint(cols), tile, blasint(cols), 0, y + r0, blasint(rows))
+            let packed = PackedMatrix(weight: tile, outFeatures: m, inFeatures: cols)
+            packed.multiply(x, rows: n, bias: nil, gelu: false, into: y + r0, ldy: rows)
             r0 += m
         }
     }

@@ -80,7 +80,7 @@ public enum Inference {
         guard n > 0 else { return }
         let width = heads * d, ld = 3 * width
         let alpha = scale ?? 1 / Float(d).squareRoot()
-        let tiles = ck_gemm_simd_level() >= 2
+        let tiles = ck_gemm_simd_level() >= 3
         let scores = scratch                                               // [T, T]
         let packed = scores + aligned(n * n)                               // alpha K^T [D, T] and V [T, D], packed (64-byte aligned)
         let inverseSums = packed + aligned(Swift.max(                      // [T]: 1 / sum of each row of exp(S)

@@ -5,7 +5,7 @@ import CKernels
 /// packed copy is read-only and shared by all threads.
 ///
 /// The layout follows the CPU at packing time: on a CPU with AMX tiles, bfloat16 hi + lo parts for
-/// ck_sgemm_bf16x3 (three bf16 products, about Float32's accuracy); elsewhere 16-column Float32
+/// ck_sgemm_bf16x3 (three bf16 products, about 16 bits of each operand); elsewhere 16-column Float32
 /// panels of W^T for ck_sgemm_packed.
 public final class PackedMatrix: @unchecked Sendable {
     public enum Layout: Sendable { case float32Panels, bf16x3Tiles }
@@ -18,7 +18,7 @@ public final class PackedMatrix: @unchecked Sendable {
     public init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int, layout: Layout? = nil) {
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
-        let layout = layout ?? (ck_gemm_simd_level() >= 2 ? .bf16x3Tiles : .float32Panels)
+        let layout = layout ?? (ck_gemm_simd_level() >= 3 ? .bf16x3Tiles : .float32Panels)
         self.layout = layout
         switch layout {
         case .float32Panels:
