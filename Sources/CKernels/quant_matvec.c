@@ -3,7 +3,7 @@
 // Per 32-value block: Q8_0 gives d * sum(q[j] * x[j]); Q4_1 gives d * sum(nibble[j] * x[j]) + m *
 // sum(x[j]), where sum(x) over each block is computed once per call (xsum). The integer codes are
 // widened to floats in registers, so only the packed blocks are read from memory.
-// Variants: AVX-512F (16 lanes), AVX2+FMA+F16C (8 lanes, 4 rows per pass, software prefetch),
+// Variants: AVX-512F (16 lanes) and AVX2+FMA+F16C (8 lanes), both 4 rows per pass with software prefetch;
 // portable C; picked at run time.
 #include "ckernels.h"
 #include "avx2_reduce.h"
@@ -193,46 +193,102 @@ static void q4_1_rows_avx2(const uint8_t *w, size_t cols, const float *x, const 
     }
 }
 
-// ---- AVX-512F: 16 lanes, 2 vectors per block, two blocks in flight ----
+// ---- AVX-512F: 16 lanes, 2 vectors per block, 4 rows per pass (as AVX2) ----
 
-__attribute__((target("avx512f,avx2,fma,f16c")))
+#define AVX512_TARGET __attribute__((target("avx512f,avx2,fma,f16c")))
+
+// sum(q[j] * x[j]) over one Q8_0 block's 32 codes at q, x in two 16-lane halves.
+AVX512_TARGET
+static inline __m512 q8_0_block_dot16(const uint8_t *q, __m512 x0, __m512 x1) {
+    __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)q))), x0);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(q + 16)))), x1, p);
+}
+
+// sum(nibble[j] * x[j]) over one Q4_1 block's 16 code bytes at q (byte j: element j low, j + 16 high).
+AVX512_TARGET
+static inline __m512 nibble_block_dot16(const uint8_t *q, __m512 x0, __m512 x1) {
+    __m512i codes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)q));
+    __m512 p = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_and_si512(codes, _mm512_set1_epi32(0x0F))), x0);
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_srli_epi32(codes, 4)), x1, p);
+}
+
+// Lane i of v in all 16 lanes.
+#define LANE16(v, i) _mm512_broadcastss_ps(_mm256_castps256_ps128(LANE((v), (i))))
+
+AVX512_TARGET
 static void q8_0_rows_avx512(const uint8_t *w, size_t cols, const float *x, float *y, size_t r0, size_t r1) {
-    size_t nb = cols / QK;
-    for (size_t r = r0; r < r1; r++) {
-        const uint8_t *blk = w + r * nb * Q8_0_BYTES;
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    size_t nb = cols / QK, stride = nb * Q8_0_BYTES;
+    size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t *row[4] = {w + r * stride, w + (r + 1) * stride, w + (r + 2) * stride, w + (r + 3) * stride};
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (size_t b = 0; b < nb; b++) {
+            const float *xb = x + b * QK;
+            __m512 x0 = _mm512_loadu_ps(xb), x1 = _mm512_loadu_ps(xb + 16);
+            size_t o = b * Q8_0_BYTES;
+            for (int i = 0; i < 4; i++) _mm_prefetch((const char *)row[i] + o + PREFETCH_ROWS * stride, _MM_HINT_T0);
+            __m256 d = scales4(row, o);  // [d0 q q d1 q q ...]: only lanes 0, 2, 4, 6 matter
+            acc0 = _mm512_fmadd_ps(LANE16(d, 0), q8_0_block_dot16(row[0] + o + 2, x0, x1), acc0);
+            acc1 = _mm512_fmadd_ps(LANE16(d, 2), q8_0_block_dot16(row[1] + o + 2, x0, x1), acc1);
+            acc2 = _mm512_fmadd_ps(LANE16(d, 4), q8_0_block_dot16(row[2] + o + 2, x0, x1), acc2);
+            acc3 = _mm512_fmadd_ps(LANE16(d, 6), q8_0_block_dot16(row[3] + o + 2, x0, x1), acc3);
+        }
+        y[r] = _mm512_reduce_add_ps(acc0);
+        y[r + 1] = _mm512_reduce_add_ps(acc1);
+        y[r + 2] = _mm512_reduce_add_ps(acc2);
+        y[r + 3] = _mm512_reduce_add_ps(acc3);
+    }
+    for (; r < r1; r++) {
+        const uint8_t *blk = w + r * stride;
+        __m512 acc = _mm512_setzero_ps();
         for (size_t b = 0; b < nb; b++, blk += Q8_0_BYTES) {
             const float *xb = x + b * QK;
-            __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2))));
-            __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 18))));  // folded loads
-            __m512 d = _mm512_set1_ps(_cvtsh_ss(u16_at(blk)));
-            acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, q0), _mm512_loadu_ps(xb), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, q1), _mm512_loadu_ps(xb + 16), acc1);
+            __m512 p = q8_0_block_dot16(blk + 2, _mm512_loadu_ps(xb), _mm512_loadu_ps(xb + 16));
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(u16_at(blk))), p, acc);
         }
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+        y[r] = _mm512_reduce_add_ps(acc);
     }
 }
 
-__attribute__((target("avx512f,avx2,fma,f16c")))
+AVX512_TARGET
 static void q4_1_rows_avx512(const uint8_t *w, size_t cols, const float *x, const float *xsum, float *y,
                              size_t r0, size_t r1) {
-    size_t nb = cols / QK;
-    const __m128i low4 = _mm_set1_epi8(0x0F);
-    for (size_t r = r0; r < r1; r++) {
-        const uint8_t *blk = w + r * nb * Q4_1_BYTES;
-        __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    size_t nb = cols / QK, stride = nb * Q4_1_BYTES;
+    size_t r = r0;
+    for (; r + 4 <= r1; r += 4) {
+        const uint8_t *row[4] = {w + r * stride, w + (r + 1) * stride, w + (r + 2) * stride, w + (r + 3) * stride};
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        __m256 macc = _mm256_setzero_ps();  // lanes 1, 3, 5, 7: sum of m * xsum of each row
+        for (size_t b = 0; b < nb; b++) {
+            const float *xb = x + b * QK;
+            __m512 x0 = _mm512_loadu_ps(xb), x1 = _mm512_loadu_ps(xb + 16);
+            size_t o = b * Q4_1_BYTES;
+            for (int i = 0; i < 4; i++) _mm_prefetch((const char *)row[i] + o + PREFETCH_ROWS * stride, _MM_HINT_T0);
+            __m256 dm = scales4(row, o);  // [d0 m0 d1 m1 d2 m2 d3 m3]
+            acc0 = _mm512_fmadd_ps(LANE16(dm, 0), nibble_block_dot16(row[0] + o + 4, x0, x1), acc0);
+            acc1 = _mm512_fmadd_ps(LANE16(dm, 2), nibble_block_dot16(row[1] + o + 4, x0, x1), acc1);
+            acc2 = _mm512_fmadd_ps(LANE16(dm, 4), nibble_block_dot16(row[2] + o + 4, x0, x1), acc2);
+            acc3 = _mm512_fmadd_ps(LANE16(dm, 6), nibble_block_dot16(row[3] + o + 4, x0, x1), acc3);
+            macc = _mm256_fmadd_ps(dm, _mm256_broadcast_ss(xsum + b), macc);
+        }
+        float m[8];
+        _mm256_storeu_ps(m, macc);
+        y[r] = _mm512_reduce_add_ps(acc0) + m[1];
+        y[r + 1] = _mm512_reduce_add_ps(acc1) + m[3];
+        y[r + 2] = _mm512_reduce_add_ps(acc2) + m[5];
+        y[r + 3] = _mm512_reduce_add_ps(acc3) + m[7];
+    }
+    for (; r < r1; r++) {
+        const uint8_t *blk = w + r * stride;
+        __m512 acc = _mm512_setzero_ps();
         float msum = 0;
         for (size_t b = 0; b < nb; b++, blk += Q4_1_BYTES) {
             const float *xb = x + b * QK;
-            __m128i q = _mm_loadu_si128((const __m128i *)(blk + 4));
-            __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(q, low4)));
-            __m512 q1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_and_si128(_mm_srli_epi16(q, 4), low4)));
-            __m512 d = _mm512_set1_ps(_cvtsh_ss(u16_at(blk)));
-            acc0 = _mm512_fmadd_ps(_mm512_mul_ps(d, q0), _mm512_loadu_ps(xb), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_mul_ps(d, q1), _mm512_loadu_ps(xb + 16), acc1);
+            __m512 p = nibble_block_dot16(blk + 4, _mm512_loadu_ps(xb), _mm512_loadu_ps(xb + 16));
+            acc = _mm512_fmadd_ps(_mm512_set1_ps(_cvtsh_ss(u16_at(blk))), p, acc);
             msum += _cvtsh_ss(u16_at(blk + 2)) * xsum[b];
         }
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + msum;
+        y[r] = _mm512_reduce_add_ps(acc) + msum;
     }
 }
 
