@@ -25,9 +25,10 @@
 #endif
 
 enum { MR = 6, NR = 16, KC = 384, MC = 96 };
-// The AVX-512 tile is 12 rows x 16 columns (one 16-lane register per row), so its A micro-panels are
-// 12 rows tall.
-enum { MR_WIDE = 12 };
+// AVX-512 has two tiles: 12 rows x 16 columns (one 16-lane register per row) where A is read in
+// place, and 14 rows x 32 columns (two B panels, 28 registers) where A is packed, in micro-panels
+// 14 rows tall and blocks of MC_WIDE rows.
+enum { MR_WIDE = 12, MR_WIDE_PACKED = 14, MC_WIDE = 112 };
 // From this many columns of C on, A blocks are copied into micro-panels.
 enum { PACK_A_FROM_COLUMNS = 4 * NR };
 
@@ -57,11 +58,11 @@ void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *
     }
 }
 
-// A[rows, kc] (row stride lda) -> micro-panels of mr rows (MR or MR_WIDE), each kc steps of mr
+// A[rows, kc] (row stride lda) -> micro-panels of mr rows (MR, MR_WIDE or MR_WIDE_PACKED), each kc steps of mr
 // floats; rows past `rows` are zero.
 static void pack_a(const float *a, size_t lda, size_t rows, size_t kc, size_t mr, float *dst) {
     for (size_t i0 = 0; i0 < rows; i0 += mr) {
-        const float *src[MR_WIDE];
+        const float *src[MR_WIDE_PACKED];   // the tallest micro-panel
         for (size_t i = 0; i < mr; i++) src[i] = i0 + i < rows ? a + (i0 + i) * lda : NULL;
         for (size_t p = 0; p < kc; p++, dst += mr)
             for (size_t i = 0; i < mr; i++) dst[i] = src[i] ? src[i][p] : 0;
@@ -77,7 +78,7 @@ static float *thread_a_block(void) {
     pthread_once(&a_block_once, make_a_block_key);
     float *block = pthread_getspecific(a_block_key);
     if (!block) {
-        block = aligned_alloc(64, sizeof(float) * MC * KC);
+        block = aligned_alloc(64, sizeof(float) * MC_WIDE * KC);   // MC_WIDE >= MC
         if (block) pthread_setspecific(a_block_key, block);
     }
     return block;
@@ -216,6 +217,37 @@ static void tile_avx512(size_t kc, const float *a, size_t lda, const float *b, f
         _mm512_mask_storeu_ps(row, mask, v);
     }
 }
+
+// 14 rows x 32 columns: B panels b0 and b1 (b1 = b0 when nr <= 16: computed, not stored), A a packed
+// micro-panel (step p's fourteen values at a + 14 p). Per step: two loads of B, fourteen broadcasts,
+// 28 FMAs, so the FMA units rather than the loads set the pace.
+__attribute__((target("avx512f")))
+static void tile_avx512_packed(size_t kc, const float *a, const float *b0, const float *b1, float *c, size_t ldc,
+                               size_t mr, size_t nr, epilogue e) {
+    __m512 acc[2 * MR_WIDE_PACKED];
+    for (int i = 0; i < 2 * MR_WIDE_PACKED; i++) acc[i] = _mm512_setzero_ps();
+    for (size_t p = 0; p < kc; p++, a += MR_WIDE_PACKED) {
+        __m512 u = _mm512_load_ps(b0 + p * NR), v = _mm512_load_ps(b1 + p * NR);
+        for (int i = 0; i < MR_WIDE_PACKED; i++) {
+            __m512 x = _mm512_set1_ps(a[i]);
+            acc[2 * i] = _mm512_fmadd_ps(x, u, acc[2 * i]);
+            acc[2 * i + 1] = _mm512_fmadd_ps(x, v, acc[2 * i + 1]);
+        }
+    }
+    __mmask16 mask[2] = {nr >= NR ? 0xffff : (__mmask16)((1u << nr) - 1),
+                         nr >= 2 * NR ? 0xffff : nr > NR ? (__mmask16)((1u << (nr - NR)) - 1) : 0};
+    for (size_t i = 0; i < mr; i++) {
+        float *row = c + i * ldc;
+        for (int h = 0; h < 2 && mask[h]; h++) {
+            __m512 r = acc[2 * i + h];
+            if (e.scale) r = _mm512_mul_ps(r, _mm512_set1_ps(e.scale[i]));
+            if (e.accumulate) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask[h], row + NR * h));
+            else if (e.bias) r = _mm512_add_ps(r, _mm512_maskz_loadu_ps(mask[h], e.bias + NR * h));
+            if (e.gelu) r = gelu16(r);
+            _mm512_mask_storeu_ps(row + NR * h, mask[h], r);
+        }
+    }
+}
 #endif
 
 // 0 portable, 1 AVX2+FMA, 2 AVX-512F, 3 AVX-512F here and AMX (gemm_amx.c) for packed weights and
@@ -268,6 +300,29 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
     }
     size_t panels = (n + NR - 1) / NR;
     float *block = n >= PACK_A_FROM_COLUMNS ? thread_a_block() : NULL;   // NULL: A read in place
+#if defined(__x86_64__)
+    if (block && level >= 2) {   // AVX-512 with A packed: 14 x 32 tiles over pairs of panels
+        for (size_t pc = 0; pc < k; pc += KC) {
+            size_t kc = k - pc < KC ? k - pc : KC;
+            for (size_t ic = 0; ic < m; ic += MC_WIDE) {
+                size_t mc = m - ic < MC_WIDE ? m - ic : MC_WIDE;
+                pack_a(a + ic * lda + pc, lda, mc, kc, MR_WIDE_PACKED, block);
+                for (size_t jp = 0; jp < panels; jp += 2) {
+                    const float *b0 = packed_b + jp * NR * k + pc * NR;
+                    const float *b1 = jp + 1 < panels ? b0 + NR * k : b0;
+                    size_t nr = n - jp * NR < 2 * NR ? n - jp * NR : 2 * NR;
+                    const float *tile_bias = bias ? bias + jp * NR : NULL;
+                    for (size_t ip = 0; ip < mc; ip += MR_WIDE_PACKED) {
+                        size_t mr = mc - ip < MR_WIDE_PACKED ? mc - ip : MR_WIDE_PACKED;
+                        epilogue e = {pc > 0, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
+                        tile_avx512_packed(kc, block + ip * kc, b0, b1, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);
+                    }
+                }
+            }
+        }
+        return;
+    }
+#endif
     for (size_t pc = 0; pc < k; pc += KC) {
         size_t kc = k - pc < KC ? k - pc : KC;
         for (size_t ic = 0; ic < m; ic += MC) {

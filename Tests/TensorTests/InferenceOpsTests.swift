@@ -140,8 +140,9 @@ final class InferenceOpsTests: XCTestCase {
     func testPackedSgemmMatchesDoubleReference() throws {
         // Odd m (not whole 6-row tiles), n not whole 16-column panels, k over one 384 slice, row strides
         // wider than the matrices; B packed from rows (W [n, k]) and from columns (B [k, n]). From 64
-        // columns on, A is copied into micro-panels (the last case: two row blocks, two k slices).
-        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 48, 385), (50, 33, 800), (101, 70, 400)] {
+        // columns on, A is copied into micro-panels (the last two cases: two row blocks of the AVX2 tile,
+        // two k slices; two row blocks of the AVX-512 14 x 32 tile, an odd number of panels).
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 48, 385), (50, 33, 800), (101, 70, 400), (130, 100, 50)] {
             let (lda, ldc) = (k + 3, n + 5)
             let a = randomTensor([m, lda], seed: UInt64(m)), w = randomTensor([n, k], seed: 2), bias = randomTensor([n], seed: 3)
             let wt = try w.transpose(0, 1).contiguous()   // [k, n]
