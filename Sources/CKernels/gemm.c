@@ -47,15 +47,21 @@ void ck_sgemm_pack_rows(const float *src, size_t ld, size_t n, size_t k, float a
     }
 }
 
-void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *packed) {
+static void pack_cols_scaled(const float *src, size_t ld, size_t n, size_t k, float alpha, float *packed) {
     for (size_t panel = 0; panel * NR < n; panel++) {
         float *dst = packed + panel * NR * k;
         size_t cols = n - panel * NR < NR ? n - panel * NR : NR;
         for (size_t p = 0; p < k; p++) {
-            memcpy(dst + p * NR, src + p * ld + panel * NR, cols * sizeof(float));
+            const float *row = src + p * ld + panel * NR;
+            if (alpha == 1) memcpy(dst + p * NR, row, cols * sizeof(float));
+            else for (size_t j = 0; j < cols; j++) dst[p * NR + j] = alpha * row[j];
             if (cols < NR) memset(dst + p * NR + cols, 0, (NR - cols) * sizeof(float));
         }
     }
+}
+
+void ck_sgemm_pack_cols(const float *src, size_t ld, size_t n, size_t k, float *packed) {
+    pack_cols_scaled(src, ld, n, k, 1, packed);
 }
 
 // A[rows, kc] (row stride lda) -> micro-panels of mr rows (MR, MR_WIDE or MR_WIDE_PACKED), each kc steps of mr
@@ -280,8 +286,9 @@ int ck_gemm_set_simd_level(int level) {
     return chosen;
 }
 
+// add_to_c: C += A B instead of C = A B + bias (ck_sgemm with beta != 0).
 static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
-                         const float *bias, const float *scale, int gelu, float *c, size_t ldc) {
+                         const float *bias, const float *scale, int gelu, int add_to_c, float *c, size_t ldc) {
     if (m == 0 || n == 0) return;
     tile_fn tile = tile_portable;
     size_t mr_step = MR;
@@ -290,7 +297,8 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
     if (level == 1) tile = tile_avx2;
     if (level >= 2) { tile = tile_avx512; mr_step = MR_WIDE; }
 #endif
-    if (k == 0) {   // C = bias
+    if (k == 0) {   // C = bias (or C unchanged when adding to it)
+        if (add_to_c) return;
         for (size_t i = 0; i < m; i++)
             for (size_t j = 0; j < n; j++) {   // (scale applies to A B = 0)
                 float v = bias ? bias[j] : 0;
@@ -314,7 +322,7 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
                     const float *tile_bias = bias ? bias + jp * NR : NULL;
                     for (size_t ip = 0; ip < mc; ip += MR_WIDE_PACKED) {
                         size_t mr = mc - ip < MR_WIDE_PACKED ? mc - ip : MR_WIDE_PACKED;
-                        epilogue e = {pc > 0, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
+                        epilogue e = {pc > 0 || add_to_c, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
                         tile_avx512_packed(kc, block + ip * kc, b0, b1, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);
                     }
                 }
@@ -334,7 +342,7 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
                 const float *tile_bias = bias ? bias + jp * NR : NULL;
                 for (size_t ip = 0; ip < mc; ip += mr_step) {
                     size_t mr = mc - ip < mr_step ? mc - ip : mr_step;
-                    epilogue e = {pc > 0, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
+                    epilogue e = {pc > 0 || add_to_c, gelu && pc + kc == k, tile_bias, scale ? scale + ic + ip : NULL};
                     const float *a_tile = block ? block + ip * kc : a + (ic + ip) * lda + pc;
                     tile(kc, a_tile, block ? 0 : lda, b, c + (ic + ip) * ldc + jp * NR, ldc, mr, nr, e);
                 }
@@ -345,15 +353,41 @@ static void sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t ld
 
 void ck_sgemm_packed(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                      const float *bias, float *c, size_t ldc) {
-    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, 0, c, ldc);
+    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, 0, 0, c, ldc);
 }
 
 void ck_sgemm_packed_gelu(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                           const float *bias, float *c, size_t ldc) {
-    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, 1, c, ldc);
+    sgemm_packed(m, n, k, a, lda, packed_b, bias, NULL, 1, 0, c, ldc);
 }
 
 void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                                 const float *row_scale, float *c, size_t ldc) {
-    sgemm_packed(m, n, k, a, lda, packed_b, NULL, row_scale, 0, c, ldc);
+    sgemm_packed(m, n, k, a, lda, packed_b, NULL, row_scale, 0, 0, c, ldc);
+}
+
+int ck_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+             const float *b, size_t ldb, float beta, float *c, size_t ldc) {
+    if (m == 0 || n == 0) return 0;
+    int product = k > 0 && alpha != 0;
+    float *packed = product ? aligned_alloc(64, sizeof(float) * ck_sgemm_packed_size(n, k)) : NULL;
+    float *at = product && trans_a ? malloc(sizeof(float) * m * k) : NULL;
+    if (product && (!packed || (trans_a && !at))) { free(packed); free(at); return -1; }
+    if (beta != 1)   // C = beta C first (beta 0 clears it, NaN included, as BLAS does)
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+    if (!product) return 0;
+    // B = alpha op(B), packed; op(A) row-major (a transposed A copied: [m, k])
+    if (trans_b) ck_sgemm_pack_rows(b, ldb, n, k, alpha, packed);
+    else pack_cols_scaled(b, ldb, n, k, alpha, packed);
+    if (trans_a) {
+        for (size_t p = 0; p < k; p++)
+            for (size_t i = 0; i < m; i++) at[i * k + p] = a[p * lda + i];
+        a = at;
+        lda = k;
+    }
+    sgemm_packed(m, n, k, a, lda, packed, NULL, NULL, 0, 1, c, ldc);
+    free(packed);
+    free(at);
+    return 0;
 }

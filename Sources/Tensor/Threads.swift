@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import Dispatch
 import Foundation
 
@@ -41,6 +42,9 @@ public enum Threads {
         }
     }
 
+    /// Multiply-adds from which `sgemm` uses ck_sgemm rather than BLAS.
+    static let ownKernelsFrom = 1 << 18
+
     /// Row-major C = alpha op(A) op(B) + beta C (cblas_sgemm's arguments), split over `threads` by
     /// rows of C (or by columns when C has few rows) once the product is large enough to pay.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -50,6 +54,14 @@ public enum Threads {
         func run(_ r: Range<Int>, _ cols: Range<Int>) {
             let pa = transA ? a + r.lowerBound : a + r.lowerBound * lda
             let pb = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+            let pc = c + r.lowerBound * ldc + cols.lowerBound
+            // Products big enough to pay for packing B run on the tensor core's own Float32 kernels
+            // (AVX-512 / AVX2 tiles picked at run time), which do not depend on the core type
+            // OpenBLAS detects; BLAS takes the small ones (and any the kernels could not allocate for).
+            if r.count >= 16, r.count * cols.count * k >= ownKernelsFrom,
+               ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, r.count, cols.count, k, alpha, pa, lda, pb, ldb, beta, pc, ldc) == 0 {
+                return
+            }
             cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                         Int32(r.count), Int32(cols.count), Int32(k), alpha, pa, Int32(lda), pb, Int32(ldb),
                         beta, c + r.lowerBound * ldc + cols.lowerBound, Int32(ldc))

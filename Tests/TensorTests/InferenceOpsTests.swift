@@ -264,6 +264,42 @@ final class InferenceOpsTests: XCTestCase {
         XCTAssertLessThan(maxAbsDiff(y.toArray(), ref), stacked.layout == .bf16x3Tiles ? 2e-4 : 1e-5)
     }
 
+    func testOwnSgemmMatchesDoubleReference() throws {
+        // ck_sgemm (what Threads.sgemm runs for large products): every transpose combination, alpha
+        // and beta as BLAS takes them (beta 0 ignores C, even NaN), row strides wider than the matrices.
+        for (m, n, k) in [(17, 70, 33), (40, 18, 400), (130, 100, 20)] {
+            for (transA, transB) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (lda, ldb, ldc) = ((transA ? m : k) + 2, (transB ? k : n) + 3, n + 1)
+                let a = randomTensor([transA ? k : m, lda], seed: 51), b = randomTensor([transB ? n : k, ldb], seed: 52)
+                let (av, bv) = (a.toArray(), b.toArray())
+                for (alpha, beta) in [(Float(1), Float(0)), (-0.7, 1), (0.5, 0.25)] {
+                    forEachGEMMVariant { level in
+                        let c0 = randomTensor([m, ldc], seed: 53)
+                        if beta == 0 { for i in 0..<m { c0.data[i * ldc] = .nan } }
+                        let before = c0.toArray()
+                        XCTAssertEqual(ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a.data, lda, b.data, ldb, beta,
+                                                c0.data, ldc), 0)
+                        let cv = c0.toArray()
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var dot = 0.0
+                                for p in 0..<k {
+                                    let x = transA ? av[p * lda + i] : av[i * lda + p]
+                                    let y = transB ? bv[j * ldb + p] : bv[p * ldb + j]
+                                    dot += Double(x) * Double(y)
+                                }
+                                let ref = Double(alpha) * dot + (beta == 0 ? 0 : Double(beta) * Double(before[i * ldc + j]))
+                                XCTAssertEqual(Double(cv[i * ldc + j]), ref, accuracy: 1e-4 * max(1, abs(ref)),
+                                               "level \(level) trans \(transA) \(transB) alpha \(alpha) beta \(beta) [\(m), \(n), \(k)] at \(i), \(j)")
+                            }
+                            XCTAssertEqual(cv[i * ldc + n], before[i * ldc + n], "column past n untouched")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testSgemmSplitsAgreeWithOneThread() throws {
         // by rows (m large), by columns (m small), and transposed operands
         for (m, n, k, ta, tb) in [(301, 67, 129, false, true), (3, 517, 200, false, false), (131, 95, 77, true, true)] {

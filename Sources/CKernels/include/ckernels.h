@@ -99,6 +99,11 @@ void ck_sgemm_packed_gelu(size_t m, size_t n, size_t k, const float *a, size_t l
 /// C[i, :] = row_scale[i] * (A[i, :] B) (no bias): attention's P V with the softmax's 1 / sum.
 void ck_sgemm_packed_row_scaled(size_t m, size_t n, size_t k, const float *a, size_t lda, const float *packed_b,
                                 const float *row_scale, float *c, size_t ldc);
+/// BLAS's sgemm (row-major): C = alpha op(A) op(B) + beta C, op = transpose when trans_* is 1, on
+/// the kernels above (Float32 whatever the level): op(B) packed per call, a transposed A copied.
+/// Returns 0, or -1 (C untouched) when memory for the copies is not available.
+int ck_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha, const float *a, size_t lda,
+             const float *b, size_t ldb, float beta, float *c, size_t ldc);
 /// Variant ck_sgemm_packed uses: 0 portable, 1 AVX2+FMA (6 x 16 tiles), 2 AVX-512F (12 x 16); 3 is 2
 /// here, and where AMX is usable: PackedMatrix packs weights for ck_sgemm_bf16x3 and attention uses it.
 int ck_gemm_simd_level(void);
