@@ -1,4 +1,6 @@
-// Single-precision GEMM against a pre-packed right operand, for the encoder's inference path.
+// Single-precision GEMM against a pre-packed right operand: the encoder's inference path, the
+// generator's prefill attention and, through ck_sgemm (B packed per call), the tensor core's large
+// products.
 //
 //   C[m, n] = A[m, k] B[k, n] (+ bias[n])
 //
@@ -7,6 +9,7 @@
 // (Goto / BLIS): for each KC slice of k, for each MC block of rows, for each B panel, for each group
 // of MR = 6 rows: a 6 x 16 tile of C kept in 12 AVX2 registers through the KC steps. One B
 // micro-panel (KC x 16 floats, 24 KB) stays in L1 while the A block (MC x KC, 144 KB) stays in L2.
+// With AVX-512 the tiles are 14 x 32 (two panels, 28 registers) or 12 x 16, below.
 //
 // A wide product (many B panels per A block) first copies the A block into micro-panels of 6 rows
 // stored column by column, so each step's six broadcasts read one line; a narrow one (attention's
