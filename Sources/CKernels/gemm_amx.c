@@ -186,31 +186,24 @@ static uint16_t *thread_a_buffer(size_t bytes) {
 }
 
 // Rows [rows, k] of A (row stride lda) -> groups of 16 rows, per step of 32 k a hi and a lo tile;
-// rows past `rows` and k past `k` are zero.
+// rows past `rows` and k past `k` are zero. A tile row holds 32 values in k order, which is the
+// layout split_pairs_avx512 writes.
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_a(const float *a, size_t lda, size_t rows, size_t k, uint16_t *dst) {
     size_t steps = ksteps(k);
+    float tail[32];
     for (size_t g = 0; g * 16 < rows; g++) {
         for (size_t r = 0; r < 16; r++) {
             size_t i = g * 16 + r;
             uint16_t *line = dst + g * steps * STEP + r * 32;   // row r of the group's first tile
             for (size_t q0 = 0; q0 < k; q0 += 32, line += STEP) {
-                if (i >= rows) {
-                    memset(line, 0, 64); memset(line + TILE, 0, 64);
-                    continue;
+                const float *x = a + i * lda + q0;
+                if (i >= rows || k - q0 < 32) {   // a row past m, or the last step of an odd k: zero padded
+                    memset(tail, 0, sizeof tail);
+                    if (i < rows) memcpy(tail, x, (k - q0) * sizeof(float));
+                    x = tail;
                 }
-                size_t count = k - q0 < 32 ? k - q0 : 32;
-                __mmask16 m0 = count >= 16 ? 0xffff : (__mmask16)((1u << count) - 1);
-                __mmask16 m1 = count >= 32 ? 0xffff : count > 16 ? (__mmask16)((1u << (count - 16)) - 1) : 0;
-                __m512 x0 = _mm512_maskz_loadu_ps(m0, a + i * lda + q0);
-                __m512 x1 = _mm512_maskz_loadu_ps(m1, a + i * lda + q0 + 16);
-                __m512i hi = (__m512i)_mm512_cvtne2ps_pbh(x1, x0);
-                // hi back to Float32: bf16 bits << 16
-                __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(hi)), 16));
-                __m512 h1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(hi, 1)), 16));
-                __m512i lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
-                _mm512_storeu_si512(line, hi);
-                _mm512_storeu_si512(line + TILE, lo);
+                split_pairs_avx512(x, (uint32_t *)line, (uint32_t *)(line + TILE));
             }
         }
     }

@@ -61,9 +61,15 @@ public enum Inference {
 
     /// Floats `attention` needs in `scratch` for a sequence of `length` tokens and heads of `headDim`.
     public static func attentionScratchCount(length: Int, headDim: Int) -> Int {
+        aligned(length * length) + aligned(packedKVCount(length: length, headDim: headDim)) + length
+    }
+
+    /// Floats that K and V of one head take packed, in the larger of the two layouts (Float32
+    /// panels, or bf16x3 tiles at two bytes a value).
+    private static func packedKVCount(length: Int, headDim: Int) -> Int {
         let float32 = ck_sgemm_packed_size(length, headDim) + ck_sgemm_packed_size(headDim, length)
         let bf16x3 = (ck_sgemm_bf16x3_packed_size(length, headDim) + ck_sgemm_bf16x3_packed_size(headDim, length) + 1) / 2
-        return aligned(length * length) + aligned(Swift.max(float32, bf16x3)) + length
+        return Swift.max(float32, bf16x3)
     }
 
     /// `count` rounded up to whole 64-byte lines (packed operands must start 64-byte aligned).
@@ -83,9 +89,7 @@ public enum Inference {
         let tiles = ck_gemm_simd_level() >= 3
         let scores = scratch                                               // [T, T]
         let packed = scores + aligned(n * n)                               // alpha K^T [D, T] and V [T, D], packed (64-byte aligned)
-        let inverseSums = packed + aligned(Swift.max(                      // [T]: 1 / sum of each row of exp(S)
-            ck_sgemm_packed_size(n, d) + ck_sgemm_packed_size(d, n),
-            (ck_sgemm_bf16x3_packed_size(n, d) + ck_sgemm_bf16x3_packed_size(d, n) + 1) / 2))
+        let inverseSums = packed + aligned(packedKVCount(length: n, headDim: d))   // [T]: 1 / sum of each row of exp(S)
         for h in 0..<heads {
             let q = qkv + h * d, k = qkv + width + h * d, v = qkv + 2 * width + h * d
             if tiles {
