@@ -94,6 +94,12 @@ public final class BertModel: Module {
         guard lengths.allSatisfy({ $0 >= 1 && $0 <= t }) else {
             throw EmbedderError.invalidArgument("row lengths \(lengths) must lie in 1...\(t)")
         }
+        // The inference path reads embedding rows unchecked: an id beyond the table (a tokenizer
+        // of another model) is an error here, as the autograd path's Embedding makes it.
+        let vocab = wordEmbeddings.weight.shape[0]
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw EmbedderError.invalidArgument("token id \(bad) is outside the model's vocabulary of \(vocab) (a tokenizer of another model?)")
+        }
         if !GradMode.isEnabled && supportsInferencePath {
             return inferenceEmbeddings(ids: ids, lengths: lengths)
         }

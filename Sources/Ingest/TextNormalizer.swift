@@ -2,7 +2,9 @@ import Foundation
 
 /// Normalised text: Unicode NFC; each run of whitespace becomes one space, except that a blank line
 /// (two or more line breaks) becomes the paragraph break "\n\n" the chunker splits at; control and
-/// invisible format characters are dropped; no leading or trailing whitespace.
+/// invisible format characters are dropped, except that where dropping one would join pieces into
+/// a control-token spelling (`<|im_\u{200B}start|>`) a space stays in its place (MarkerSpelling);
+/// no leading or trailing whitespace.
 enum TextNormalizer {
     static let paragraphBreak = "\n\n"
 
@@ -14,7 +16,11 @@ enum TextNormalizer {
         var newlines = 0
         var pendingSpace = false
         var previousWasCR = false
+        var dropped = false       // a character was dropped since the last one kept
+        var joins: [Int] = []     // offsets in `out` where a dropped character joined its neighbours
         func separate() {
+            if dropped && newlines == 0 && !pendingSpace && !out.isEmpty { joins.append(out.count) }
+            dropped = false
             if !out.isEmpty {
                 if newlines >= 2 {
                     out.append(0x0A)
@@ -41,7 +47,7 @@ enum TextNormalizer {
                 case 0x0A: if !wasCR { newlines += 1 }
                 case 0x0D, 0x0B, 0x0C: newlines += 1
                 case 0x20, 0x09: pendingSpace = true
-                case 0x00..<0x20, 0x7F: break  // other controls are dropped
+                case 0x00..<0x20, 0x7F: dropped = true  // other controls are dropped
                 default: emit(UInt8(v))
                 }
                 continue
@@ -49,16 +55,19 @@ enum TextNormalizer {
             switch v {
             case 0x85, 0x2028: newlines += 1
             case 0x2029: newlines += 2  // paragraph separator
-            case 0xAD, 0x200B, 0xFEFF, 0x2060: break  // soft hyphen, zero-width space, BOM, word joiner
+            case 0xAD, 0x200B, 0xFEFF, 0x2060: dropped = true  // soft hyphen, zero-width space, BOM, word joiner
             default:
                 if scalar.properties.isWhitespace {
                     pendingSpace = true
                 } else if scalar.properties.generalCategory != .control {
                     separate()
                     UTF8.encode(scalar) { out.append($0) }
+                } else {
+                    dropped = true
                 }
             }
         }
+        if !joins.isEmpty { out = MarkerSpelling.separatingMarkers(out, joins: joins) }
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -73,8 +82,9 @@ enum TextNormalizer {
             if let head = carry {
                 carry = nil
                 let trimmed = line.drop(while: { $0 == " " || $0 == "\t" })
-                if let first = trimmed.first, first.isLetter, first.isLowercase {
-                    let joined = String(head.dropLast()) + trimmed
+                let stem = head.dropLast(), joined = String(stem) + trimmed
+                if let first = trimmed.first, first.isLetter, first.isLowercase,
+                   !MarkerSpelling.joinsMarker(Array(joined.utf8), at: stem.utf8.count) {  // "<|im_sta-" + "rt|>" stays apart
                     if endsWithBrokenWord(joined) { carry = joined } else { out.append(joined) }
                     continue
                 }

@@ -88,9 +88,10 @@ public struct BPETokenizer: Sendable {
 
     public func id(of token: String) -> Int? { tokenIDs[token] }
 
-    /// Ids of `text`. With `parseSpecial`, added tokens written in the text (`<|im_start|>` …)
-    /// become their ids; without, they are tokenised as plain text.
-    public func encode(_ text: String, parseSpecial: Bool = true, addBOS: Bool? = nil) -> [Int] {
+    /// Ids of `text`. Without `parseSpecial` (the default: text from outside is text), added
+    /// tokens written in the text (`<|im_start|>` …) are tokenised as the characters they spell;
+    /// with it they become their ids (raw completion when asked, parity with Hugging Face).
+    public func encode(_ text: String, parseSpecial: Bool = false, addBOS: Bool? = nil) -> [Int] {
         let scalars = Array(text.unicodeScalars.map(\.value))
         var out: [Int] = []
         out.reserveCapacity(scalars.count / 3 + 2)
@@ -119,8 +120,11 @@ public struct BPETokenizer: Sendable {
         return out
     }
 
-    /// Token count of `text` (added tokens parsed, no BOS).
-    public func countTokens(_ text: String) -> Int { encode(text, addBOS: false).count }
+    /// Token count of `text` as text (added tokens not parsed, no BOS).
+    public func countTokens(_ text: String) -> Int { encode(text, parseSpecial: false, addBOS: false).count }
+
+    /// Whether `id` is an added token (control or user-defined), not one of the merged vocabulary.
+    func isAddedToken(_ id: Int) -> Bool { addedIDs.contains(id) }
 
     /// Raw bytes of `ids` (special tokens dropped when `skipSpecial`); may end inside a character.
     public func decodeBytes(_ ids: [Int], skipSpecial: Bool = false) -> [UInt8] {

@@ -12,6 +12,8 @@ public struct ChatMessage: Sendable, Equatable, Codable {
 }
 
 /// The chat formats we render without a Jinja engine, recognised from the model's template text.
+/// Rendering is at the token level only (`encode`, ChatEncoding.swift): there is no string form
+/// to tokenise with special tokens parsed.
 public enum ChatTemplate: Sendable, Equatable {
     /// `<|im_start|>role\ncontent<|im_end|>\n`…; `defaultSystem` is inserted when the messages
     /// have no system message first (SmolLM2: "You are a helpful AI assistant named SmolLM, …").
@@ -37,20 +39,5 @@ public enum ChatTemplate: Sendable, Equatable {
         let body = String(source[start.upperBound..<end.lowerBound])
         guard !body.contains("{{") && !body.contains("{%") && !body.contains("'") else { return nil }
         return body.replacingOccurrences(of: "\\n", with: "\n")
-    }
-
-    public func render(_ messages: [ChatMessage], addGenerationPrompt: Bool) -> String {
-        switch self {
-        case let .chatML(defaultSystem):
-            var out = ""
-            if let defaultSystem, let first = messages.first, first.role != "system" {
-                out += "<|im_start|>system\n\(defaultSystem)<|im_end|>\n"
-            }
-            for message in messages {
-                out += "<|im_start|>\(message.role)\n\(message.content)<|im_end|>\n"
-            }
-            if addGenerationPrompt { out += "<|im_start|>assistant\n" }
-            return out
-        }
     }
 }

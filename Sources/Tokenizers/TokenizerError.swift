@@ -9,6 +9,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case invalidField(path: String, field: String, reason: String)
     case unsupported(path: String, field: String, value: String)
     case unknownChatTemplate(excerpt: String)
+    /// A marker the chat template writes (`<|im_start|>` …) is not a control token of the tokenizer.
+    case missingControlToken(String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
         case let .invalidField(path, field, reason): return "\(path): field `\(field)` \(reason)"
         case let .unsupported(path, field, value): return "\(path): unsupported `\(field)` = \(value)"
         case let .unknownChatTemplate(excerpt): return "unknown chat template (not ChatML): \(excerpt)"
+        case let .missingControlToken(marker): return "the chat template needs the control token `\(marker)`, which the tokenizer does not have"
         }
     }
 }

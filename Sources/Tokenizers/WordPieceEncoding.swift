@@ -3,32 +3,36 @@ import Foundation
 /// Encoding and decoding for `WordPieceTokenizer`.
 extension WordPieceTokenizer {
     /// Ids of `text`, with `[CLS]`/`[SEP]` unless told otherwise, truncated to `maxLength`
-    /// (default: the model's, e.g. 256) counting the special tokens.
-    public func encode(_ text: String, maxLength: Int? = nil, addSpecialTokens: Bool = true) -> [Int] {
-        encodeWithOffsets(text, maxLength: maxLength, addSpecialTokens: addSpecialTokens, wantOffsets: false).ids
+    /// (default: the model's, e.g. 256) counting the special tokens. `[CLS]`, `[SEP]`, `[MASK]` …
+    /// written in the text are text unless `parseSpecial` (Hugging Face's default, for parity tests):
+    /// only the encoder's own framing adds them.
+    public func encode(_ text: String, maxLength: Int? = nil, addSpecialTokens: Bool = true, parseSpecial: Bool = false) -> [Int] {
+        encodeWithOffsets(text, maxLength: maxLength, addSpecialTokens: addSpecialTokens, parseSpecial: parseSpecial,
+                          wantOffsets: false).ids
     }
 
     /// Ids with the range of Unicode scalars (Python string indices) each token came from; special
     /// tokens added by the template ([CLS]/[SEP]) get the empty range 0..<0.
-    public func encodeWithOffsets(_ text: String, maxLength: Int? = nil,
-                                  addSpecialTokens: Bool = true) -> (ids: [Int], offsets: [Range<Int>]) {
-        encodeWithOffsets(text, maxLength: maxLength, addSpecialTokens: addSpecialTokens, wantOffsets: true)
+    public func encodeWithOffsets(_ text: String, maxLength: Int? = nil, addSpecialTokens: Bool = true,
+                                  parseSpecial: Bool = false) -> (ids: [Int], offsets: [Range<Int>]) {
+        encodeWithOffsets(text, maxLength: maxLength, addSpecialTokens: addSpecialTokens, parseSpecial: parseSpecial,
+                          wantOffsets: true)
     }
 
-    /// Number of tokens of `text` without special tokens and without truncation.
+    /// Number of tokens of `text` (as text) without special tokens and without truncation.
     public func countTokens(_ text: String) -> Int {
         var count = 0
-        forEachToken(Array(text.unicodeScalars.map(\.value)), limit: Int.max) { _, _ in count += 1 }
+        forEachToken(Array(text.unicodeScalars.map(\.value)), limit: Int.max, parseSpecial: false) { _, _ in count += 1 }
         return count
     }
 
-    private func encodeWithOffsets(_ text: String, maxLength: Int?, addSpecialTokens: Bool,
+    private func encodeWithOffsets(_ text: String, maxLength: Int?, addSpecialTokens: Bool, parseSpecial: Bool,
                                    wantOffsets: Bool) -> (ids: [Int], offsets: [Range<Int>]) {
         let limit = max(0, (maxLength ?? self.maxLength) - (addSpecialTokens ? 2 : 0))
         var ids: [Int] = []
         var offsets: [Range<Int>] = []
         if addSpecialTokens { ids.append(clsID); if wantOffsets { offsets.append(0..<0) } }
-        forEachToken(Array(text.unicodeScalars.map(\.value)), limit: limit) { id, range in
+        forEachToken(Array(text.unicodeScalars.map(\.value)), limit: limit, parseSpecial: parseSpecial) { id, range in
             ids.append(id)
             if wantOffsets { offsets.append(range) }
         }
@@ -36,11 +40,12 @@ extension WordPieceTokenizer {
         return (ids, offsets)
     }
 
-    /// The core: added tokens, then normalise + pre-tokenise, then WordPiece on each word.
-    /// Stops after `limit` tokens.
-    private func forEachToken(_ scalars: [UInt32], limit: Int, _ emit: (Int, Range<Int>) -> Void) {
+    /// The core: added tokens (with `parseSpecial`), then normalise + pre-tokenise, then WordPiece
+    /// on each word. Stops after `limit` tokens.
+    private func forEachToken(_ scalars: [UInt32], limit: Int, parseSpecial: Bool, _ emit: (Int, Range<Int>) -> Void) {
         var produced = 0
-        for segment in splitAddedTokens(scalars) {
+        let segments = parseSpecial ? splitAddedTokens(scalars) : (scalars.isEmpty ? [] : [.text(0..<scalars.count)])
+        for segment in segments {
             if produced >= limit { return }
             switch segment {
             case let .token(id, range):

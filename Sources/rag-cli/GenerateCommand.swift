@@ -13,6 +13,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Wrap the prompt as one user message in the model's chat template.")
     var chat = false
 
+    @Flag(name: .long, help: "Raw prompts only: control tokens written in the prompt (<|im_start|> …) become control tokens; without it the prompt is text.")
+    var parseSpecial = false
+
     @Flag(name: .long, help: "Print {text, token_ids, prompt_tokens, timings} as JSON.")
     var json = false
 
@@ -30,9 +33,13 @@ struct GenerateCommand: AsyncParsableCommand {
     func run() async throws {
         let base = try ModelFactory.generator(path: generator.model ?? ProcessInfo.processInfo.environment["RAG_MODEL"])
         let model = try generator.adapterPath.map { try base.adapted(by: URL(fileURLWithPath: $0, isDirectory: true)) } ?? base
-        let text = chat ? try model.renderChat([ChatTurn(role: "user", content: prompt)]) : prompt
+        if chat && parseSpecial {
+            throw ValidationError("--parse-special applies to raw prompts; with --chat the message is always text")
+        }
+        let tokens = chat ? try model.chatTokens([ChatTurn(role: "user", content: prompt)])
+                          : model.textTokens(prompt, parseSpecial: parseSpecial)
         let interrupt = Interrupt.install()
-        let result = try model.generate(prompt: text, options: generator.generation) { piece in
+        let result = try model.generate(promptTokens: tokens, options: generator.generation) { piece in
             if !json { Console.stream(piece) }
             return !interrupt.fired
         }

@@ -55,6 +55,22 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try SentenceEncoder.load(directory: dir).encode(tinyTexts), try encoder.encode(tinyTexts))
     }
 
+    /// Ids from a tokenizer of another model: an error on the inference path as on the training path.
+    func testTokenIDsOutsideTheVocabularyAreAnError() throws {
+        let encoder = try tinyEncoder()
+        let vocab = encoder.model.config.vocabSize
+        XCTAssertTrue(encoder.model.supportsInferencePath)
+        for bad in [vocab, vocab + 5000, -1] {
+            let ids = [encoder.tokenizer.clsID, bad, encoder.tokenizer.sepID]
+            XCTAssertThrowsError(try noGrad { try encoder.model(ids: ids, lengths: [3]) }) { error in
+                XCTAssertTrue("\(error)".contains("outside the model's vocabulary of \(vocab)"), "\(error)")
+            }
+            XCTAssertThrowsError(try encoder.model(ids: ids, lengths: [3]))
+            XCTAssertThrowsError(try encoder.encode(tokenized: [ids]))
+        }
+        XCTAssertNoThrow(try noGrad { try encoder.model(ids: [encoder.tokenizer.clsID, vocab - 1, encoder.tokenizer.sepID], lengths: [3]) })
+    }
+
     func testTokenizerProblems() throws {
         let dir = try savedTiny()
         try "".write(to: dir.appendingPathComponent("vocab.txt"), atomically: true, encoding: .utf8)

@@ -62,7 +62,7 @@ final class DecodeStepTests: TemporaryFolderTestCase {
     func testRealModelDecodeStepMatchesGenericPathAndThreadCounts() throws {
         let model = try RealModel.load()
         XCTAssertNotNil(model.decodeMatrices, "SmolLM2's Q4_1/Q8_0 weights should use the decode kernels")
-        let prompt = model.promptTokens(for: [ChatMessage(role: "user", content: "What is a vector index?")])
+        let prompt = try model.promptTokens(for: [ChatMessage(role: "user", content: "What is a vector index?")])
         let tokens = prompt + [504, 3406, 314, 253, 1184, 282]  // teacher-forced continuation
         let one = try stepwiseLogits(model, tokens, prefix: prompt.count, threads: 1)
         let two = try stepwiseLogits(model, tokens, prefix: prompt.count, threads: 2)

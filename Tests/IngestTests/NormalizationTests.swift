@@ -8,6 +8,24 @@ final class NormalizationTests: XCTestCase {
         XCTAssertEqual(TextNormalizer.normalize("  \n\n  lead"), "lead")
     }
 
+    /// Dropping invisible characters must not assemble a control token the document did not hold.
+    func testCleanupDoesNotAssembleMarkers() {
+        XCTAssertEqual(TextNormalizer.normalize("x <|im_\u{200B}start|>system"), "x <|im_ start|>system")
+        XCTAssertEqual(TextNormalizer.normalize("<|im_sta\u{200B}rt|>"), "<|im_sta rt|>")
+        XCTAssertEqual(TextNormalizer.normalize("<|im_end\u{7F}|>"), "<|im_end |>")
+        XCTAssertEqual(TextNormalizer.normalize("<\u{2060}/s> [C\u{AD}LS] [MA\u{FEFF}SK]"), "< /s> [C LS] [MA SK]")
+        for text in ["<|im_\u{200B}start|>", "<|endof\u{AD}text|>", "[SE\u{200B}P]", "<s\u{0007}>"] {
+            let cleaned = TextNormalizer.normalize(text)
+            XCTAssertFalse(["<|im_start|>", "<|endoftext|>", "[SEP]", "<s>"].contains { cleaned.contains($0) }, cleaned)
+        }
+        // Written markers stay as written, and elsewhere invisible characters still just go.
+        XCTAssertEqual(TextNormalizer.normalize("<|im_start|> [CLS]"), "<|im_start|> [CLS]")
+        XCTAssertEqual(TextNormalizer.normalize("soft\u{AD}ware zero\u{200B}width <b\u{200B}>"), "software zerowidth <b >")
+        XCTAssertEqual(TextNormalizer.normalize("a\u{200B}<|x|>"), "a<|x|>")
+        // Nor does joining a hyphenated line break.
+        XCTAssertEqual(TextNormalizer.dehyphenate(["a <|im_sta-", "rt|> b", "retrie-", "val"]), ["a <|im_sta-", "rt|> b", "retrieval"])
+    }
+
     func testDehyphenation() {
         let lines = ["The second stage of the retrie-", "val pipeline reranks.", "An X-", "Ray image.",
                      "Lists:", "- item", "multi-", "line-", "break"]

@@ -23,13 +23,31 @@ final class WordPieceParityTests: XCTestCase {
         for c in cases {
             let text = try XCTUnwrap(c["text"] as? String)
             let full = try XCTUnwrap(c["ids"] as? [Int])
-            XCTAssertEqual(tokenizer.encode(text, maxLength: Int.max), full, "text: \(text.prefix(60))")
-            XCTAssertEqual(tokenizer.encode(text), c["ids_max256"] as? [Int], "truncated: \(text.prefix(60))")
+            // Hugging Face parses `[CLS]` … written in the text; so do we when asked (parseSpecial).
+            XCTAssertEqual(tokenizer.encode(text, maxLength: Int.max, parseSpecial: true), full, "text: \(text.prefix(60))")
+            XCTAssertEqual(tokenizer.encode(text, parseSpecial: true), c["ids_max256"] as? [Int], "truncated: \(text.prefix(60))")
             let bare = try XCTUnwrap(c["ids_no_special"] as? [Int])
-            XCTAssertEqual(tokenizer.encode(text, maxLength: Int.max, addSpecialTokens: false), bare)
-            XCTAssertEqual(tokenizer.countTokens(text), bare.count)
+            XCTAssertEqual(tokenizer.encode(text, maxLength: Int.max, addSpecialTokens: false, parseSpecial: true), bare)
+            XCTAssertEqual(tokenizer.countTokens(text), tokenizer.encode(text, maxLength: Int.max, addSpecialTokens: false).count)
+            if !["[CLS]", "[SEP]", "[PAD]", "[MASK]", "[UNK]"].contains(where: text.contains) {
+                XCTAssertEqual(tokenizer.encode(text, maxLength: Int.max), full, "as text: \(text.prefix(60))")
+            }
             XCTAssertEqual(tokenizer.decode(full), c["decoded"] as? String, "decode: \(text.prefix(60))")
         }
+    }
+
+    /// `[CLS]`, `[SEP]`, `[MASK]` … written in a document are text: the only special ids are the
+    /// [CLS] … [SEP] framing the encoder adds itself.
+    func testSpecialTokensWrittenInTextAreText() throws {
+        let tokenizer = try loadTokenizer()
+        let text = "Ignore [CLS] this [SEP] and [MASK] [PAD] [UNK] please"
+        let ids = tokenizer.encode(text)
+        XCTAssertEqual(ids.filter(tokenizer.specialIDs.contains), [tokenizer.clsID, tokenizer.sepID])
+        XCTAssertEqual(ids.first, tokenizer.clsID)
+        XCTAssertEqual(ids.last, tokenizer.sepID)
+        XCTAssertEqual(tokenizer.decode(ids), "ignore [ cls ] this [ sep ] and [ mask ] [ pad ] [ unk ] please")
+        XCTAssertEqual(tokenizer.countTokens(text), ids.count - 2)
+        XCTAssertEqual(tokenizer.encode(text, parseSpecial: true).filter(tokenizer.specialIDs.contains).count, 7)
     }
 
     func testOffsetsMatchHuggingFace() throws {
@@ -38,7 +56,7 @@ final class WordPieceParityTests: XCTestCase {
             let text = try XCTUnwrap(c["text"] as? String)
             let expected = try XCTUnwrap(c["offsets_no_special"] as? [[Int]])
             let ids = try XCTUnwrap(c["ids_no_special"] as? [Int])
-            let got = tokenizer.encodeWithOffsets(text, maxLength: Int.max, addSpecialTokens: false)
+            let got = tokenizer.encodeWithOffsets(text, maxLength: Int.max, addSpecialTokens: false, parseSpecial: true)
             XCTAssertEqual(got.ids, ids)
             XCTAssertEqual(got.offsets.count, expected.count)
             for (n, range) in got.offsets.enumerated() {

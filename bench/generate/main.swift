@@ -44,7 +44,7 @@ var question = ""
 var prompt: [Int] = []
 while prompt.count < promptLength {
     question += passage + "\n"
-    prompt = model.promptTokens(for: [ChatMessage(role: "user", content: question + "\nQuestion: how does the search start?")])
+    prompt = try model.promptTokens(for: [ChatMessage(role: "user", content: question + "\nQuestion: how does the search start?")])
 }
 prompt = Array(prompt.suffix(promptLength))
 print("model \(model.url.lastPathComponent)\(model.adapter.map { " + LoRA adapter \($0.name)" } ?? ""): \(model.config.layers) layers, dim \(model.config.dim); prompt \(prompt.count) tokens, decode \(decodeTokens) tokens")

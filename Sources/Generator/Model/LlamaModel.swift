@@ -59,9 +59,10 @@ public final class LlamaModel: @unchecked Sendable {
         return LlamaModel(base: self, adapter: try LlamaAdapter(peft, config: config))
     }
 
-    /// Chat messages rendered with the model's template (generation prompt appended) and encoded.
-    public func promptTokens(for messages: [ChatMessage]) -> [Int] {
-        tokenizer.encode(chatTemplate.render(messages, addGenerationPrompt: true), parseSpecial: true, addBOS: tokenizer.addBOS)
+    /// Chat messages encoded with the model's template, generation prompt appended: the template's
+    /// markers are control tokens, the messages' text is text (ChatTemplate.encode).
+    public func promptTokens(for messages: [ChatMessage]) throws -> [Int] {
+        try chatTemplate.encode(messages, tokenizer: tokenizer, addGenerationPrompt: true).ids
     }
 
     /// A GGUF file (general.architecture = llama) or a Hugging Face folder.

@@ -28,12 +28,17 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
 
     public func countTokens(_ text: String) -> Int { model.tokenizer.countTokens(text) }
 
-    public func renderChat(_ messages: [ChatTurn]) throws -> String {
-        model.chatTemplate.render(messages.map { ChatMessage(role: $0.role, content: $0.content) }, addGenerationPrompt: true)
+    public func chatTokens(_ messages: [ChatTurn]) throws -> [Int] {
+        do { return try model.promptTokens(for: messages.map { ChatMessage(role: $0.role, content: $0.content) }) } catch {
+            throw RAGError.modelMissing("\(name): cannot encode chat: \(error)")
+        }
     }
 
-    public func generate(prompt: String, options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult {
-        let tokens = model.tokenizer.encode(prompt, parseSpecial: true, addBOS: model.tokenizer.addBOS)
+    public func textTokens(_ text: String, parseSpecial: Bool) -> [Int] {
+        model.tokenizer.encode(text, parseSpecial: parseSpecial, addBOS: model.tokenizer.addBOS)
+    }
+
+    public func generate(promptTokens tokens: [Int], options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult {
         let generator = take()
         defer { give(generator) }
         let out = try generator.generate(promptTokens: tokens, options: Self.sampling(options), onText: onText)

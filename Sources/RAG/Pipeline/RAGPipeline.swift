@@ -216,12 +216,11 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             messages.insert(ChatTurn(role: "system", content: template.system), at: 0)
         }
 
-        let prompt = try gen.renderChat(messages)
-        let promptTokens = gen.countTokens(prompt)
-        if promptTokens + request.generation.maxTokens > gen.contextLength {
-            throw RAGError.invalidInput("prompt of \(promptTokens) tokens + max_tokens \(request.generation.maxTokens) exceeds the context of \(gen.contextLength)")
+        let prompt = try gen.chatTokens(messages)
+        if prompt.count + request.generation.maxTokens > gen.contextLength {
+            throw RAGError.invalidInput("prompt of \(prompt.count) tokens + max_tokens \(request.generation.maxTokens) exceeds the context of \(gen.contextLength)")
         }
-        let out = try gen.generate(prompt: prompt, options: request.generation) { piece in
+        let out = try gen.generate(promptTokens: prompt, options: request.generation) { piece in
             !isCancelled() && onToken(piece)
         }
         timings.prefillTokensPerS = out.timings.prefillTokensPerS
@@ -236,7 +235,8 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     public func complete(prompt: String, options: GenerationOptions, onToken: @escaping @Sendable (String) -> Bool) async throws -> CompletionResult {
         try await runOffPool { flag in
             let gen = try self.generator(named: options.model)
-            return try gen.generate(prompt: prompt, options: options) { !flag.isCancelled && onToken($0) }
+            let tokens = gen.textTokens(prompt, parseSpecial: options.parseSpecial)
+            return try gen.generate(promptTokens: tokens, options: options) { !flag.isCancelled && onToken($0) }
         }
     }
 }

@@ -51,6 +51,9 @@ public struct GenerationOptions: Sendable, Equatable {
     public var stop: [String]
     /// Which model generates: the generator's name or an adapter's (`ModelInfo`); nil = the default.
     public var model: String?
+    /// Raw completion only: control tokens written in the prompt (`<|im_start|>` …) become control
+    /// ids. Off by default, so a prompt is text; chat never parses them (its text is always text).
+    public var parseSpecial = false
 
     public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40, topP: Double = 0.95, minP: Double = 0.05,
                 repeatPenalty: Double = 1.1, repeatLastN: Int = 64, seed: UInt64? = nil, stop: [String] = [],

@@ -98,7 +98,9 @@ struct OpenAIController {
         guard !prompts.isEmpty else { throw invalidField("prompt", "must not be an empty array") }
         guard prompts.count <= 16 else { throw invalidField("prompt", "at most 16 prompts per request") }
         if let n = body.n, n != 1 { throw invalidField("n", "only n = 1 is supported") }
-        let options = try body.sampling.options(maxTokensCap: state.config.maxTokens, model: model)
+        var sampling = try body.sampling.options(maxTokensCap: state.config.maxTokens, model: model)
+        sampling.parseSpecial = body.parseSpecial ?? false
+        let options = sampling
         let id = Identifiers.make("cmpl"), created = Identifiers.now
         let ticket = state.gate.ticket(for: context.channel)
         let metrics = state.metrics, start = Date()

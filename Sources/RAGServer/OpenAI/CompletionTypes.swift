@@ -7,9 +7,11 @@ struct CompletionRequest: Decodable, Sendable {
     var stream: Bool?
     var streamOptions: StreamOptions?
     var n: Int?
+    /// llama.cpp's extra: control tokens written in the prompt become control ids (off: the prompt is text).
+    var parseSpecial: Bool?
     var sampling: SamplingFields
 
-    enum CodingKeys: String, CodingKey { case model, prompt, stream, n, streamOptions = "stream_options" }
+    enum CodingKeys: String, CodingKey { case model, prompt, stream, n, streamOptions = "stream_options", parseSpecial = "parse_special" }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -18,6 +20,7 @@ struct CompletionRequest: Decodable, Sendable {
         stream = try c.decodeIfPresent(Bool.self, forKey: .stream)
         streamOptions = try c.decodeIfPresent(StreamOptions.self, forKey: .streamOptions)
         n = try c.decodeIfPresent(Int.self, forKey: .n)
+        parseSpecial = try c.decodeIfPresent(Bool.self, forKey: .parseSpecial)
         sampling = try SamplingFields(from: decoder)
     }
 }

@@ -23,7 +23,9 @@ enum TestBase {
     static let adapter = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("GeneratorTests/Fixtures/smollm2_lora", isDirectory: true)
 
-    static func makeService(adapter: URL? = nil) async throws -> any RAGService {
+    /// `wrap` may put a `RecordingGenerator` around the real generator (to see the ids it is sent).
+    static func makeService(adapter: URL? = nil,
+                            wrap: @escaping @Sendable (LlamaTextGenerator) -> any TextGenerator = { $0 }) async throws -> any RAGService {
         let (embedder, generator): (EncoderEmbedder, LlamaTextGenerator)
         do { (embedder, generator) = try models.get() } catch {
             throw XCTSkip("the default models are not installed (\(error)); run scripts/fetch-models.sh")
@@ -35,7 +37,7 @@ enum TestBase {
         var config = RAGPipeline.Configuration(database: dir.appendingPathComponent("kb.db"))
         config.folder = docs
         config.adapterPath = adapter?.path
-        let pipeline = try RAGPipeline(configuration: config, embedder: embedder) { generator }
+        let pipeline = try RAGPipeline(configuration: config, embedder: embedder) { wrap(generator) }
         _ = try pipeline.ingest(folder: docs, progress: { _ in })
         return pipeline
     }
