@@ -36,6 +36,13 @@ public enum SkipReason: String, Sendable, Hashable, CaseIterable {
     case unreadable             // also reported in `problems`
 }
 
+/// A path left out for a reason the user may not expect (a link, a loop, a socket or device).
+public struct SkippedFile: Sendable, Equatable {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+}
+
 public struct ScanResult: Sendable, Equatable {
     /// Files to ingest, sorted by relative path.
     public var files: [SourceFile] = []
@@ -44,6 +51,8 @@ public struct ScanResult: Sendable, Equatable {
     public var skippedExtensions: [String: Int] = [:]
     /// Paths the user should hear about: folders that could not be read, files over the size limit.
     public var problems: [IngestError] = []
+    /// Each symbolic link, link loop and special file left out, by relative path (the counts above include them).
+    public var skippedFiles: [SkippedFile] = []
 
     public var skippedCount: Int { skipped.values.reduce(0, +) }
 }
@@ -95,6 +104,9 @@ public struct FolderScanner: Sendable {
             guard let status = FileStatus(path: folder),
                   visitedFolders.insert(FileIdentity(device: status.device, inode: status.inode)).inserted else {
                 result.skipped[.duplicate, default: 0] += 1  // reached before (a link loop, or twice)
+                if folderViaLink {
+                    result.skippedFiles.append(SkippedFile(path: folderRelative, reason: "symbolic link to a folder already read (a link loop, or a second path to it)"))
+                }
                 continue
             }
             let names: [String]
@@ -124,10 +136,12 @@ public struct FolderScanner: Sendable {
                 if status.type == .symlink {
                     guard let target = canonicalPath(path), let targetStatus = FileStatus(path: target) else {
                         result.skipped[.brokenSymlink, default: 0] += 1
+                        result.skippedFiles.append(SkippedFile(path: relative, reason: "broken symbolic link"))
                         continue
                     }
                     guard target == rootPath || target.hasPrefix(rootPath == "/" ? "/" : rootPath + "/") else {
                         result.skipped[.symlinkOutsideRoot, default: 0] += 1
+                        result.skippedFiles.append(SkippedFile(path: relative, reason: "symbolic link to \(target), outside the folder"))
                         continue
                     }
                     status = targetStatus
@@ -149,6 +163,7 @@ public struct FolderScanner: Sendable {
                              into: &candidates, result: &result)
                 case .symlink, .other:
                     result.skipped[.notRegularFile, default: 0] += 1
+                    result.skippedFiles.append(SkippedFile(path: relative, reason: "not a regular file (socket, FIFO or device)"))
                 }
             }
             pending.append(contentsOf: subfolders.reversed())

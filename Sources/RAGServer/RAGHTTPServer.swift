@@ -38,6 +38,7 @@ public struct RAGHTTPServer: Sendable {
         let config = self.config, logger = self.logger
         let app = Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [CloseOnParseError()])),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "rag-server"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? config.port

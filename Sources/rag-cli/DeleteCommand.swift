@@ -17,7 +17,7 @@ struct DeleteCommand: AsyncParsableCommand {
         for path in paths {
             let matches = docs.filter { $0.path == path }
             if matches.isEmpty { missing.append(path); continue }
-            for d in matches { try pipeline.base.removeDocument(id: d.id) }
+            for d in matches { _ = try pipeline.removeDocument(id: d.id) }
             Console.out("deleted \(path)")
         }
         if !missing.isEmpty { throw RAGError.invalidInput("not in the knowledge base: \(missing.joined(separator: ", "))") }

@@ -53,6 +53,7 @@ struct IngestCommand: AsyncParsableCommand {
         Console.out("added \(report.added), changed \(report.changed), removed \(report.removed), unchanged \(report.unchanged), "
                     + "skipped \(skipped), failed \(report.failed.count); \(report.chunks) chunks in \(String(format: "%.1f", report.seconds)) s")
         for (reason, n) in report.skipped.sorted(by: { $0.key < $1.key }) { Console.out("  skipped \(n): \(reason)") }
+        for s in report.skippedFiles { Console.out("  skipped: \(s.path): \(s.reason)") }
         for f in report.failed { Console.out("  failed: \(f.path): \(f.reason)") }
     }
 }

@@ -13,7 +13,7 @@ struct RagCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             IngestCommand.self, SearchCommand.self, AskCommand.self, ChatCommand.self, GenerateCommand.self,
-            StatusCommand.self, DeleteCommand.self, CompactCommand.self, EvalCommand.self, ServeCommand.self,
+            StatusCommand.self, DeleteCommand.self, CompactCommand.self, RepairCommand.self, EvalCommand.self, ServeCommand.self,
             TrainEmbedderCommand.self, DistillEmbedderCommand.self, ReembedCommand.self,
         ]
     )

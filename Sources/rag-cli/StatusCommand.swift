@@ -10,7 +10,19 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Verify the base (graph links, one vector per chunk, full-text rows, SQLite's own check); exit 1 on damage.")
+    var check = false
+
     func run() async throws {
+        if check {
+            let problems = try KnowledgeBase.check(url: URL(fileURLWithPath: try base.existing().database.path))
+            if !problems.isEmpty {
+                Console.err("check: \(base.db) is damaged (`rag repair --db \(base.db)` rebuilds what the stored chunks allow):")
+                for p in problems { Console.err("  \(p)") }
+                throw ExitCode.failure
+            }
+            if !json { Console.out("check:          ok") }
+        }
         let pipeline = try RAGPipeline.open(base.existing())
         let s = try await pipeline.stats()
         let p = pipeline.base.index.parameters

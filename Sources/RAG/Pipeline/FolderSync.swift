@@ -25,6 +25,7 @@ struct FolderSync {
         for (reason, n) in scan.skipped where reason != .unsupportedExtension { report.skipped[reason.rawValue, default: 0] += n }
         for (ext, n) in scan.skippedExtensions { report.skipped["unsupported type \(ext.isEmpty ? "(no extension)" : "." + ext)", default: 0] += n }
         report.failed += scan.problems.map { IngestFailure(path: $0.path, reason: $0.reason) }
+        report.skippedFiles = scan.skippedFiles.map { IngestFailure(path: $0.path, reason: $0.reason) }
 
         let source = Self.source(for: root)
         let stored = Dictionary(try base.documents(source: source).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })

@@ -118,29 +118,49 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
 
     public func addDocument(fileName: String, data: Data) async throws -> DocumentInfo {
         let name = try UploadName.sanitize(fileName)
+        guard FileKind.forExtension((name as NSString).pathExtension) != nil else {
+            throw RAGError.invalidInput("\(name): unsupported file type (use .txt, .md, .markdown, .html, .htm or .pdf)")
+        }
         let folder = uploadsFolder
         return try await runOffPool { _ in
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let url = folder.appendingPathComponent(name)
-            try data.write(to: url, options: .atomic)
-            guard let file = SourceFile(url: url, relativePath: name) else {
-                throw RAGError.invalidInput("\(name): unsupported file type (use .txt, .md, .markdown, .html, .htm or .pdf)")
+            // Written under a hidden name first and renamed over `name` only once the document is
+            // stored: a refused upload leaves no file, and a refused new version keeps the old one.
+            let staging = folder.appendingPathComponent(".incoming-\(UUID().uuidString)-\(name)")
+            try data.write(to: staging)
+            defer { try? FileManager.default.removeItem(at: staging) }
+            guard let file = SourceFile(url: staging, relativePath: name) else {
+                throw RAGError.invalidInput("\(name): the upload could not be read back")
             }
             let sync = FolderSync(base: self.base, embedder: self.embedder, chunker: self.chunker,
                                   loader: DocumentLoader(maxFileSize: self.configuration.scan.maxFileSize), options: self.configuration.scan)
             let record: DocumentRecord
-            do { record = try sync.prepare(file, hash: ContentHash.sha256(of: url), source: "upload") } catch let e as IngestError {
-                try? FileManager.default.removeItem(at: url)
+            do { record = try sync.prepare(file, hash: ContentHash.sha256(of: staging), source: Self.uploadSource) } catch let e as IngestError {
                 throw RAGError.invalidInput("\(name): \(e.reason)")
             }
             let id = try self.base.put(record)
+            guard rename(staging.path, folder.appendingPathComponent(name).path) == 0 else {
+                throw RAGError.store("\(name) is stored, but its file could not be kept in \(folder.path) (errno \(errno))")
+            }
             guard let info = try self.base.document(id: id) else { throw RAGError.store("document \(id) vanished after writing") }
             return info
         }
     }
 
+    static let uploadSource = "upload"
+
     public func deleteDocument(id: Int64) async throws -> Bool {
-        try await runOffPool { _ in try self.base.removeDocument(id: id) }
+        try await runOffPool { _ in try self.removeDocument(id: id) }
+    }
+
+    /// Forgets a document; an uploaded one's file goes from the uploads folder too.
+    public func removeDocument(id: Int64) throws -> Bool {
+        let stored = try base.storedDocument(id: id)
+        guard try base.removeDocument(id: id) else { return false }
+        if let stored, stored.source == Self.uploadSource {
+            try? FileManager.default.removeItem(at: uploadsFolder.appendingPathComponent(stored.path))
+        }
+        return true
     }
 
     public func documents(offset: Int, limit: Int) async throws -> (total: Int, items: [DocumentInfo]) {

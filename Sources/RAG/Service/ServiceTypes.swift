@@ -188,6 +188,8 @@ public struct IngestFailure: Sendable, Codable, Equatable {
 public struct IngestReport: Sendable, Codable, Equatable {
     public var added = 0, changed = 0, removed = 0, unchanged = 0
     public var skipped: [String: Int] = [:]
+    /// The links, link loops and special files among `skipped`, each by path.
+    public var skippedFiles: [IngestFailure] = []
     public var failed: [IngestFailure] = []
     public var chunks = 0
     public var seconds = 0.0

@@ -9,20 +9,34 @@ import VectorIndex
 /// One writer at a time inside the process (`writeLock`); other processes wait on SQLite's busy
 /// timeout and then get a clear error. Searches read through their own read-only connections,
 /// which see the last committed state.
+///
+/// Several processes may share the file (see SharedBase.swift): the HNSW graph held in memory is
+/// reloaded whenever another connection has committed, before each write (inside its
+/// BEGIN IMMEDIATE) and before each search.
 public final class KnowledgeBase: @unchecked Sendable {
     public let url: URL
     public let embedder: EmbedderIdentity
-    public let index: HNSWIndex
+    /// The graph as of the last commit this process has seen (replaced when another process commits).
+    public var index: HNSWIndex { indexLock.withLock { current } }
+    private var current: HNSWIndex
+    private let indexLock = NSLock()
+    /// `PRAGMA data_version` of `writer` when `current` was loaded: another connection's commit changes it.
+    var seenVersion: Int64 = 0
     let lexical: LexicalIndex
     let writer: Database
     let readers: ReaderPool
-    private let writeLock = NSLock()
+    let writeLock = NSLock()
+    let refreshLock = NSLock()
+    let metric: Metric
+    let parameters: HNSWParameters
 
     /// Opens (or creates) the base at `url` for vectors of `embedder`. A base made with another
     /// embedder is refused with instructions, unless `adoptEmbedder` (used by `rag reembed`).
     public init(url: URL, embedder: EmbedderIdentity, metric: Metric = .cosine, parameters: HNSWParameters = HNSWParameters()) throws {
         self.url = url
         self.embedder = embedder
+        self.metric = metric
+        self.parameters = parameters
         let db: Database
         do { db = try Database(path: url.path) } catch {
             throw RAGError.store("cannot open \(url.path): \(error)")
@@ -45,14 +59,7 @@ public final class KnowledgeBase: @unchecked Sendable {
                 try db.run("INSERT OR REPLACE INTO settings(key, value) VALUES('dimension', ?)", .text(String(embedder.dimension)))
             }
         }
-        if let loaded = try HNSWIndex.load(from: db) {
-            guard loaded.dimension == embedder.dimension else {
-                throw RAGError.store("\(url.path): the vector index has \(loaded.dimension) dimensions, settings say \(embedder.dimension)")
-            }
-            index = loaded
-        } else {
-            index = try HNSWIndex(dimension: embedder.dimension, metric: metric, parameters: parameters)
-        }
+        (current, seenVersion) = try Self.loadIndex(db, url: url, dimension: embedder.dimension, metric: metric, parameters: parameters)
         lexical = LexicalIndex()
         writer = db
         readers = ReaderPool(path: url.path)
@@ -75,6 +82,27 @@ public final class KnowledgeBase: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in one write transaction (BEGIN IMMEDIATE) with the graph brought up to date
+    /// first: once SQLite's write lock is held nobody else can commit, so the graph `body` changes
+    /// is exactly the committed one and its incremental row writes land on the rows it read.
+    func writeTransaction<T>(_ body: (Database, HNSWIndex) throws -> T) throws -> T {
+        try write { db in try db.transaction { try body(db, try syncIndexLocked()) } }
+    }
+
+    /// Replaces the in-memory graph by the stored one when another connection has committed since
+    /// it was loaded. Call with `writeLock` held, inside a transaction on `writer` (so the version
+    /// read and the graph loaded are of one snapshot).
+    @discardableResult
+    func syncIndexLocked() throws -> HNSWIndex {
+        let version = try Self.dataVersion(writer)
+        if version != seenVersion {
+            let (fresh, _) = try Self.loadIndex(writer, url: url, dimension: embedder.dimension, metric: metric, parameters: parameters)
+            indexLock.withLock { current = fresh }
+            seenVersion = version
+        }
+        return index
+    }
+
     public func setting(_ key: String) throws -> String? {
         try write { db in try db.query("SELECT value FROM settings WHERE key = ?", .text(key)) { $0.string(0) }.first ?? nil }
     }
@@ -89,39 +117,37 @@ public final class KnowledgeBase: @unchecked Sendable {
         for (i, c) in doc.chunks.enumerated() where c.vector.count != embedder.dimension {
             throw RAGError.store("\(doc.path): chunk \(i) has a \(c.vector.count)-dimensional vector, the base holds \(embedder.dimension)")
         }
-        return try write { db in
-            try db.transaction {
-                if let old = try db.query("SELECT id FROM documents WHERE source = ? AND path = ?", .text(doc.source), .text(doc.path),
-                                         row: { $0.int64(0) }).first {
-                    try removeDocumentLocked(db, id: old)
-                }
-                try db.run("""
-                    INSERT INTO documents(path, source, kind, bytes, mtime_ns, content_hash, pages, title, ingested_at)
-                    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, .text(doc.path), .text(doc.source), .text(doc.kind), .integer(doc.bytes), .integer(doc.mtimeNanoseconds),
-                    .text(doc.contentHash), doc.pages.map { .integer(Int64($0)) } ?? .null, doc.title.map { .text($0) } ?? .null,
-                    .real(Date().timeIntervalSince1970))
-                let docID = db.lastInsertRowID
-                let insertChunk = try db.prepare("""
-                    INSERT INTO chunks(document_id, ordinal, text, page, section, char_start, char_end, tokens)
-                    VALUES(?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                var ids: [Int64] = []
-                ids.reserveCapacity(doc.chunks.count)
-                for (ordinal, c) in doc.chunks.enumerated() {
-                    insertChunk.reset()
-                    try insertChunk.bind([.integer(docID), .integer(Int64(ordinal)), .text(c.text),
-                                          c.page.map { .integer(Int64($0)) } ?? .null, c.section.map { .text($0) } ?? .null,
-                                          .integer(Int64(c.charStart)), .integer(Int64(c.charEnd)), .integer(Int64(c.tokens))]).run()
-                    let id = db.lastInsertRowID
-                    ids.append(id)
-                    try lexical.insert(chunkID: id, text: c.text, in: db)
-                }
-                try index.update(in: db) { index in
-                    for (id, c) in zip(ids, doc.chunks) { try index.insert(c.vector, label: id) }
-                }
-                return docID
+        return try writeTransaction { db, index in
+            if let old = try db.query("SELECT id FROM documents WHERE source = ? AND path = ?", .text(doc.source), .text(doc.path),
+                                     row: { $0.int64(0) }).first {
+                try removeDocumentLocked(db, index, id: old)
             }
+            try db.run("""
+                INSERT INTO documents(path, source, kind, bytes, mtime_ns, content_hash, pages, title, ingested_at)
+                VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, .text(doc.path), .text(doc.source), .text(doc.kind), .integer(doc.bytes), .integer(doc.mtimeNanoseconds),
+                .text(doc.contentHash), doc.pages.map { .integer(Int64($0)) } ?? .null, doc.title.map { .text($0) } ?? .null,
+                .real(Date().timeIntervalSince1970))
+            let docID = db.lastInsertRowID
+            let insertChunk = try db.prepare("""
+                INSERT INTO chunks(document_id, ordinal, text, page, section, char_start, char_end, tokens)
+                VALUES(?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            var ids: [Int64] = []
+            ids.reserveCapacity(doc.chunks.count)
+            for (ordinal, c) in doc.chunks.enumerated() {
+                insertChunk.reset()
+                try insertChunk.bind([.integer(docID), .integer(Int64(ordinal)), .text(c.text),
+                                      c.page.map { .integer(Int64($0)) } ?? .null, c.section.map { .text($0) } ?? .null,
+                                      .integer(Int64(c.charStart)), .integer(Int64(c.charEnd)), .integer(Int64(c.tokens))]).run()
+                let id = db.lastInsertRowID
+                ids.append(id)
+                try lexical.insert(chunkID: id, text: c.text, in: db)
+            }
+            try index.update(in: db) { index in
+                for (id, c) in zip(ids, doc.chunks) { try index.insert(c.vector, label: id) }
+            }
+            return docID
         }
     }
 
@@ -133,16 +159,14 @@ public final class KnowledgeBase: @unchecked Sendable {
     /// Removes a document with its chunks, graph nodes (neighbours repaired) and text rows.
     @discardableResult
     public func removeDocument(id: Int64) throws -> Bool {
-        try write { db in
-            try db.transaction {
-                guard try db.query("SELECT 1 FROM documents WHERE id = ?", .integer(id), row: { _ in true }).first != nil else { return false }
-                try removeDocumentLocked(db, id: id)
-                return true
-            }
+        try writeTransaction { db, index in
+            guard try db.query("SELECT 1 FROM documents WHERE id = ?", .integer(id), row: { _ in true }).first != nil else { return false }
+            try removeDocumentLocked(db, index, id: id)
+            return true
         }
     }
 
-    private func removeDocumentLocked(_ db: Database, id: Int64) throws {
+    private func removeDocumentLocked(_ db: Database, _ index: HNSWIndex, id: Int64) throws {
         let chunkIDs = try db.query("SELECT id FROM chunks WHERE document_id = ?", .integer(id)) { $0.int64(0) }
         try lexical.remove(chunkIDs: chunkIDs, in: db)
         try index.update(in: db) { index in try index.remove(labels: chunkIDs.filter { index.contains($0) }) }
@@ -172,6 +196,15 @@ public final class KnowledgeBase: @unchecked Sendable {
                                           bytes: stmt.int64(3), mtimeNanoseconds: stmt.int64(4), contentHash: stmt.string(5) ?? ""))
             }
             return out
+        }
+    }
+
+    public func storedDocument(id: Int64) throws -> StoredDocument? {
+        try readers.with { db in
+            try db.query("SELECT id, path, source, bytes, mtime_ns, content_hash FROM documents WHERE id = ?", .integer(id)) { s in
+                StoredDocument(id: s.int64(0), path: s.string(1) ?? "", source: s.string(2) ?? "", bytes: s.int64(3),
+                               mtimeNanoseconds: s.int64(4), contentHash: s.string(5) ?? "")
+            }.first
         }
     }
 
@@ -237,6 +270,8 @@ public final class KnowledgeBase: @unchecked Sendable {
 
     /// Ranked chunk ids for a query (as text and as its embedding) in one of the three modes.
     public func search(mode: SearchMode, vector: [Float], text: String, k: Int, allowed: Set<Int64>?) throws -> [FusedHit] {
+        try refresh()
+        let index = self.index
         if index.count == 0 && mode == .vector { return [] }
         return try readers.with { db in
             try HybridSearch(index: index, lexical: lexical).search(mode: mode, vector: vector, text: text, k: k, allowed: allowed, in: db)
@@ -244,7 +279,8 @@ public final class KnowledgeBase: @unchecked Sendable {
     }
 
     public func stats() throws -> StoreStats {
-        try readers.with { db in
+        try refresh()
+        return try readers.with { db in
             let docs = try db.query("SELECT count(*) FROM documents") { $0.int(0) }.first ?? 0
             let chunks = try db.query("SELECT count(*) FROM chunks") { $0.int(0) }.first ?? 0
             let fm = FileManager.default

@@ -27,6 +27,8 @@ extension Request {
             return try await collectBody(upTo: context.bodyLimit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
             throw APIError.tooLarge(limit: context.bodyLimit)
+        } catch is NIOTooManyBytesError {  // a chunked body (no Content-Length) that went past the limit
+            throw APIError.tooLarge(limit: context.bodyLimit)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import RAG
 
 /// Turns every error a route or middleware throws into OpenAI's error shape with the right status.
@@ -42,6 +43,8 @@ struct ErrorMiddleware: RouterMiddleware {
             case .modelMissing(let m): return .unavailable(m, code: "model_missing")
             case .store, .embedderMismatch: return .internalError(e.description)
             }
+        case is NIOTooManyBytesError:
+            return .tooLarge(limit: context.bodyLimit)
         case is GenerationQueue.Full:
             return .queueFull(retryAfter: 1)
         default:

@@ -70,6 +70,30 @@ struct SamplingFields: Decodable, Sendable {
         case maxTokens = "max_tokens", maxCompletionTokens = "max_completion_tokens"
     }
 
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        temperature = try c.decodeIfPresent(Double.self, forKey: .temperature)
+        topP = try c.decodeIfPresent(Double.self, forKey: .topP)
+        minP = try c.decodeIfPresent(Double.self, forKey: .minP)
+        repeatPenalty = try c.decodeIfPresent(Double.self, forKey: .repeatPenalty)
+        stop = try c.decodeIfPresent(StopField.self, forKey: .stop)
+        topK = try Self.integer(c, .topK).map(Int.init)
+        maxTokens = try Self.integer(c, .maxTokens).map(Int.init)
+        maxCompletionTokens = try Self.integer(c, .maxCompletionTokens).map(Int.init)
+        seed = try Self.integer(c, .seed)
+    }
+
+    /// An integer field; a number that is not a 64-bit integer (1e30, 2^63, 1.5) is a 400 naming
+    /// the field, not a decoding error without a path.
+    static func integer(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Int64? {
+        guard c.contains(key), !(try c.decodeNil(forKey: key)) else { return nil }
+        if let v = try? c.decode(Int64.self, forKey: key) { return v }
+        if let d = try? c.decode(Double.self, forKey: key) {
+            throw invalidField(key.stringValue, "must be an integer between \(Int64.min) and \(Int64.max) (got \(d))")
+        }
+        return try c.decode(Int64.self, forKey: key)  // not a number: the decoder's own type error names the field
+    }
+
     /// The sampling fields as options for `model` (a name `ModelResolver` accepted).
     func options(maxTokensCap: Int, model: String) throws -> GenerationOptions {
         var o = GenerationOptions()

@@ -10,9 +10,12 @@ import Glibc
 final class RawHTTPConnection: @unchecked Sendable {
     struct Head { var status: Int; var headers: [String: String] }
     enum ClientError: Error, CustomStringConvertible {
-        case connect(Int32), io(String), malformed(String)
+        case connect(Int32), io(String), malformed(String), timedOut
         var description: String {
-            switch self { case .connect(let e): return "connect failed errno \(e)"; case .io(let m): return "io: \(m)"; case .malformed(let m): return "malformed response: \(m)" }
+            switch self {
+            case .connect(let e): return "connect failed errno \(e)"; case .io(let m): return "io: \(m)"; case .malformed(let m): return "malformed response: \(m)"
+            case .timedOut: return "timed out"
+            }
         }
     }
 
@@ -27,6 +30,7 @@ final class RawHTTPConnection: @unchecked Sendable {
         guard fd >= 0 else { throw ClientError.connect(errno) }
         var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -45,7 +49,7 @@ final class RawHTTPConnection: @unchecked Sendable {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { throw ClientError.io("send errno \(errno)") }
+            if n <= 0 { throw errno == EAGAIN || errno == EWOULDBLOCK ? ClientError.timedOut : ClientError.io("send errno \(errno)") }
             sent += n
         }
     }
@@ -62,7 +66,7 @@ final class RawHTTPConnection: @unchecked Sendable {
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n < 0 { throw ClientError.io("recv errno \(errno)") }
+        if n < 0 { throw errno == EAGAIN || errno == EWOULDBLOCK ? ClientError.timedOut : ClientError.io("recv errno \(errno)") }
         if n == 0 { return false }
         buffer.append(contentsOf: chunk[0..<n])
         return true
