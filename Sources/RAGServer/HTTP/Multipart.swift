@@ -4,7 +4,7 @@ import Foundation
 /// and HTTP libraries. The whole body is in memory (its size is capped before we get here).
 ///
 /// Why not vapor/multipart-kit (4.7.1, the version on these machines), read side by side with this
-/// file and measured on the same bodies (release build, 2-core AMD EPYC VM under load 14–17, best
+/// file and measured on the same bodies (release build, 2-core Xeon VM (AMX) under load 14–17, best
 /// of 5, two runs; one `file` part beside a small field):
 ///
 ///   | body                  | this parser        | multipart-kit 4.7.1 | ratio       |
