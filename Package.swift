@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
-// rag: local retrieval-augmented question answering. See shared/ARCHITECTURE.md for the design.
+// rag: local retrieval-augmented question answering. docs/architecture.md describes the modules
+// below, how data flows through them and the house rules; keep the two in step.
 import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "rag",
@@ -34,12 +37,9 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Ingest", dependencies: ["CPoppler"]),
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels", "SeededRandom"]),
-        .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers", "CBLAS"]),
+        .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS", "CKernels", "SeededRandom"]),
-        .target(name: "RAG", dependencies: [
-            "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "CSQLite", "SeededRandom",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(name: "RAG", dependencies: ["Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "SeededRandom"]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
         .target(name: "RAGServer", dependencies: [
             "RAG",
@@ -49,36 +49,30 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "rag-cli", dependencies: [
-            "RAG", "RAGServer",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "rag-server", dependencies: [
-            "RAG", "RAGServer",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        // The server's command-line options, shared by the executables that start it.
+        .target(name: "RAGServerCLI", dependencies: ["RAGServer", argumentParser]),
+        .executableTarget(name: "rag-cli", dependencies: ["RAG", "RAGServer", "RAGServerCLI", argumentParser]),
+        .executableTarget(name: "rag-server", dependencies: ["RAGServer", "RAGServerCLI", argumentParser]),
 
         // Benchmarks against peers (run with `swift run -c release bench-NAME`).
         .executableTarget(name: "bench-tensor", dependencies: ["Tensor", "CBLAS", "CKernels"], path: "bench/tensor"),
         .executableTarget(name: "bench-tokenizers", dependencies: ["Tokenizers"], path: "bench/tokenizers"),
-        .executableTarget(name: "bench-ingest", dependencies: ["Ingest"], path: "bench/ingest"),
-        .executableTarget(name: "bench-ann", dependencies: ["VectorIndex", "SeededRandom"], path: "bench/ann",
+        .executableTarget(name: "bench-ingest", dependencies: ["Ingest", argumentParser], path: "bench/ingest"),
+        .executableTarget(name: "bench-ann", dependencies: ["VectorIndex", "SeededRandom", argumentParser], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
-        .executableTarget(name: "bench-embed", dependencies: ["Embedder", "CKernels"], path: "bench/embed",
+        .executableTarget(name: "bench-embed", dependencies: ["Embedder", "CKernels", argumentParser], path: "bench/embed",
                           exclude: ["peer_sentence_transformers.py"]),
-        .executableTarget(name: "bench-retrieve", dependencies: ["RAG"], path: "bench/retrieve"),
-        .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
+        .executableTarget(name: "bench-retrieve", dependencies: ["RAG", argumentParser], path: "bench/retrieve"),
+        .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser],
+                          path: "bench/generate", exclude: ["llama_cpp_peer.py"]),
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the
         // server's scheduling tests (queue, disconnects, shutdown) that need generation slow on purpose.
         .target(name: "ServerTestSupport", dependencies: ["RAG", "RAGServer"], path: "Tests/ServerTestSupport"),
         .executableTarget(name: "rag-server-scripted", dependencies: [
-            "RAGServer", "ServerTestSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "RAGServer", "RAGServerCLI", "ServerTestSupport",
+            argumentParser,
             .product(name: "Logging", package: "swift-log"),
         ], path: "Tests/ScriptedServer"),
 
@@ -87,11 +81,11 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SeededRandomTests", dependencies: ["SeededRandom"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "SeededRandom"]),
-        .testTarget(name: "EmbedderTests", dependencies: ["Embedder"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EmbedderTests", dependencies: ["Embedder", "Tensor", "Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels", "SeededRandom"], resources: [.copy("Fixtures")]),
         .testTarget(name: "RAGTests", dependencies: ["RAG"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "RAGServer", "ServerTestSupport",
+            "RAG", "RAGServer", "RAGServerCLI", "ServerTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

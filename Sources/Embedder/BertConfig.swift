@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// Hyper-parameters of a BERT encoder, as in Hugging Face's `config.json`.
 public struct BertConfig: Sendable, Equatable {
@@ -22,45 +23,60 @@ public struct BertConfig: Sendable, Equatable {
         self.hiddenAct = hiddenAct; self.padTokenID = padTokenID
     }
 
+    /// `config.json`'s fields this encoder reads, named as Hugging Face writes them.
+    private struct File: Decodable {
+        var modelType: String?
+        var architectures: [String]?
+        var positionEmbeddingType: String?
+        var vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize: Int?
+        var maxPositionEmbeddings, typeVocabSize, padTokenID: Int?
+        var layerNormEps: Double?
+        var hiddenAct: String?
+
+        enum CodingKeys: String, CodingKey {
+            case modelType = "model_type", architectures, positionEmbeddingType = "position_embedding_type"
+            case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+            case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
+            case maxPositionEmbeddings = "max_position_embeddings", typeVocabSize = "type_vocab_size"
+            case padTokenID = "pad_token_id", layerNormEps = "layer_norm_eps", hiddenAct = "hidden_act"
+        }
+    }
+
     /// Reads `config.json`; anything that is not a BERT encoder is rejected naming the field.
     public init(contentsOf url: URL) throws {
-        let json = try readJSONObject(url)
+        let file = try JSONFile.decode(File.self, from: url)
         let path = url.path
-        let modelType = json["model_type"] as? String
-        if let modelType, modelType != "bert" {
+        if let modelType = file.modelType, modelType != "bert" {
             throw EmbedderError.unsupportedArchitecture(path: path, field: "model_type", value: modelType)
         }
-        if let architectures = json["architectures"] as? [String],
-           let other = architectures.first(where: { !$0.hasPrefix("Bert") }) {
+        if let other = file.architectures?.first(where: { !$0.hasPrefix("Bert") }) {
             throw EmbedderError.unsupportedArchitecture(path: path, field: "architectures", value: other)
         }
-        if modelType == nil && json["architectures"] == nil {
+        if file.modelType == nil && file.architectures == nil {
             throw EmbedderError.missingField(path: path, field: "model_type")
         }
-        if let positions = json["position_embedding_type"] as? String, positions != "absolute" {
+        if let positions = file.positionEmbeddingType, positions != "absolute" {
             throw EmbedderError.unsupportedArchitecture(path: path, field: "position_embedding_type", value: positions)
         }
-        func int(_ key: String, default value: Int? = nil) throws -> Int {
-            guard let raw = json[key] else {
-                if let value { return value }
-                throw EmbedderError.missingField(path: path, field: key)
-            }
-            guard let n = raw as? Int, n > 0 || (key == "pad_token_id" && n == 0) else {
-                throw EmbedderError.invalidField(path: path, field: key, reason: "must be a positive integer, got \(raw)")
+        func count(_ value: Int?, _ key: File.CodingKeys, default fallback: Int? = nil, zeroAllowed: Bool = false) throws -> Int {
+            guard let n = value ?? fallback else { throw EmbedderError.missingField(path: path, field: key.rawValue) }
+            guard n > 0 || (zeroAllowed && n == 0) else {
+                throw EmbedderError.invalidField(path: path, field: key.rawValue, reason: "must be a positive integer, got \(n)")
             }
             return n
         }
-        let act = json["hidden_act"] as? String ?? "gelu"
+        let act = file.hiddenAct ?? "gelu"
         guard ["gelu", "gelu_new", "gelu_pytorch_tanh"].contains(act) else {
             throw EmbedderError.unsupportedArchitecture(path: path, field: "hidden_act", value: act)
         }
-        self.init(vocabSize: try int("vocab_size"), hiddenSize: try int("hidden_size"),
-                  layers: try int("num_hidden_layers"), heads: try int("num_attention_heads"),
-                  intermediateSize: try int("intermediate_size"),
-                  maxPositions: try int("max_position_embeddings", default: 512),
-                  typeVocabSize: try int("type_vocab_size", default: 2),
-                  layerNormEps: Float((json["layer_norm_eps"] as? Double) ?? 1e-12),
-                  hiddenAct: act, padTokenID: try int("pad_token_id", default: 0))
+        self.init(vocabSize: try count(file.vocabSize, .vocabSize), hiddenSize: try count(file.hiddenSize, .hiddenSize),
+                  layers: try count(file.numHiddenLayers, .numHiddenLayers),
+                  heads: try count(file.numAttentionHeads, .numAttentionHeads),
+                  intermediateSize: try count(file.intermediateSize, .intermediateSize),
+                  maxPositions: try count(file.maxPositionEmbeddings, .maxPositionEmbeddings, default: 512),
+                  typeVocabSize: try count(file.typeVocabSize, .typeVocabSize, default: 2),
+                  layerNormEps: Float(file.layerNormEps ?? 1e-12),
+                  hiddenAct: act, padTokenID: try count(file.padTokenID, .padTokenID, default: 0, zeroAllowed: true))
         guard hiddenSize % heads == 0 else {
             throw EmbedderError.invalidField(path: path, field: "num_attention_heads",
                                              reason: "\(heads) does not divide hidden_size \(hiddenSize)")

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Everything that can go wrong loading, running or training an encoder; each case names the file,
-/// field, tensor or line at fault so the message can be shown as is.
+/// field, tensor or line at fault so the message can be shown as is. A JSON file of the model
+/// folder that cannot be read or decoded throws Tokenizers' `JSONFileError`, which does the same.
 public enum EmbedderError: Error, CustomStringConvertible, Equatable {
     case missingFile(path: String)
     case unreadableFile(path: String, reason: String)
-    case invalidJSON(path: String, reason: String)
     case missingField(path: String, field: String)
     case invalidField(path: String, field: String, reason: String)
     case unsupportedArchitecture(path: String, field: String, value: String)
@@ -18,7 +18,6 @@ public enum EmbedderError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .missingFile(path): return "missing model file \(path)"
         case let .unreadableFile(path, reason): return "cannot read \(path): \(reason)"
-        case let .invalidJSON(path, reason): return "\(path) is not valid JSON: \(reason)"
         case let .missingField(path, field): return "\(path): missing field `\(field)`"
         case let .invalidField(path, field, reason): return "\(path): field `\(field)` \(reason)"
         case let .unsupportedArchitecture(path, field, value):
@@ -31,26 +30,6 @@ public enum EmbedderError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reads a JSON object from a file, with errors that name the file.
-func readJSONObject(_ url: URL) throws -> [String: Any] {
-    guard FileManager.default.fileExists(atPath: url.path) else { throw EmbedderError.missingFile(path: url.path) }
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-        throw EmbedderError.unreadableFile(path: url.path, reason: error.localizedDescription)
-    }
-    return try parseJSONObject(data, path: url.path)
-}
-
-func parseJSONObject(_ data: Data, path: String) throws -> [String: Any] {
-    let object: Any
-    do { object = try JSONSerialization.jsonObject(with: data) } catch {
-        throw EmbedderError.invalidJSON(path: path, reason: error.localizedDescription)
-    }
-    guard let dictionary = object as? [String: Any] else {
-        throw EmbedderError.invalidJSON(path: path, reason: "top level is not an object")
-    }
-    return dictionary
-}
 
 /// Writes a JSON object with sorted keys and indentation (Hugging Face files are human-readable).
 func writeJSONObject(_ object: [String: Any], to url: URL) throws {

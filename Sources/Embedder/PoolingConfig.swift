@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// How token vectors become one sentence vector (sentence-transformers' Pooling + Normalize modules).
 public struct PoolingConfig: Sendable, Equatable {
@@ -12,6 +13,25 @@ public struct PoolingConfig: Sendable, Equatable {
         self.mode = mode; self.normalize = normalize; self.maxSeqLength = maxSeqLength
     }
 
+    // The sentence-transformers files this reads, named as the library writes them.
+    private struct Module: Decodable { var type: String?; var path: String? }
+    private struct PoolingFile: Decodable {
+        var mean, cls, max, meanSqrtLen, weightedMean, lastToken: Bool?
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case mean = "pooling_mode_mean_tokens", cls = "pooling_mode_cls_token", max = "pooling_mode_max_tokens"
+            case meanSqrtLen = "pooling_mode_mean_sqrt_len_tokens", weightedMean = "pooling_mode_weightedmean_tokens"
+            case lastToken = "pooling_mode_lasttoken"
+        }
+        /// The modes switched on, by their keys.
+        var on: [String] {
+            zip(CodingKeys.allCases, [mean, cls, max, meanSqrtLen, weightedMean, lastToken]).filter { $0.1 == true }.map(\.0.rawValue)
+        }
+    }
+    private struct SentenceBertFile: Decodable {
+        var maxSeqLength: Int?
+        enum CodingKeys: String, CodingKey { case maxSeqLength = "max_seq_length" }
+    }
+
     /// Reads `modules.json`, `1_Pooling/config.json` (or the folder modules.json names) and
     /// `sentence_bert_config.json` where present. A plain BERT folder gets mean pooling, L2
     /// normalisation and at most `maxPositions` tokens.
@@ -20,17 +40,10 @@ public struct PoolingConfig: Sendable, Equatable {
         var poolingDir = directory.appendingPathComponent("1_Pooling")
         let modulesURL = directory.appendingPathComponent("modules.json")
         if FileManager.default.fileExists(atPath: modulesURL.path) {
-            let data: Data
-            do { data = try Data(contentsOf: modulesURL) } catch {
-                throw EmbedderError.unreadableFile(path: modulesURL.path, reason: error.localizedDescription)
-            }
-            guard let modules = (try? JSONSerialization.jsonObject(with: data)) as? [[String: Any]] else {
-                throw EmbedderError.invalidJSON(path: modulesURL.path, reason: "expected a list of modules")
-            }
-            let types = modules.compactMap { $0["type"] as? String }
+            let modules = try JSONFile.decode([Module].self, from: modulesURL)
+            let types = modules.compactMap(\.type)
             normalize = types.contains { $0.hasSuffix(".Normalize") }
-            if let pooling = modules.first(where: { ($0["type"] as? String)?.hasSuffix(".Pooling") == true }),
-               let path = pooling["path"] as? String {
+            if let pooling = modules.first(where: { $0.type?.hasSuffix(".Pooling") == true }), let path = pooling.path {
                 poolingDir = directory.appendingPathComponent(path)
             }
             for type in types where !(type.hasSuffix(".Transformer") || type.hasSuffix(".Pooling") || type.hasSuffix(".Normalize")) {
@@ -39,28 +52,23 @@ public struct PoolingConfig: Sendable, Equatable {
         }
         let poolingURL = poolingDir.appendingPathComponent("config.json")
         if FileManager.default.fileExists(atPath: poolingURL.path) {
-            let json = try readJSONObject(poolingURL)
-            let flags = ["pooling_mode_mean_tokens", "pooling_mode_cls_token", "pooling_mode_max_tokens",
-                         "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"]
-            let on = flags.filter { json[$0] as? Bool == true }
+            let on = try JSONFile.decode(PoolingFile.self, from: poolingURL).on
             switch on {
-            case ["pooling_mode_mean_tokens"]: mode = .mean
-            case ["pooling_mode_cls_token"]: mode = .cls
+            case [PoolingFile.CodingKeys.mean.rawValue]: mode = .mean
+            case [PoolingFile.CodingKeys.cls.rawValue]: mode = .cls
             default:
-                throw EmbedderError.invalidField(path: poolingURL.path, field: on.first ?? "pooling_mode_mean_tokens",
+                throw EmbedderError.invalidField(path: poolingURL.path, field: on.first ?? PoolingFile.CodingKeys.mean.rawValue,
                                                  reason: "pooling \(on) is not supported (exactly one of mean, cls)")
             }
         }
         var maxLength = min(maxPositions, 512)
         let sbertURL = directory.appendingPathComponent("sentence_bert_config.json")
-        if FileManager.default.fileExists(atPath: sbertURL.path) {
-            let json = try readJSONObject(sbertURL)
-            if let raw = json["max_seq_length"] {
-                guard let n = raw as? Int, n >= 2 else {
-                    throw EmbedderError.invalidField(path: sbertURL.path, field: "max_seq_length", reason: "must be an integer >= 2, got \(raw)")
-                }
-                maxLength = min(n, maxPositions)
+        if FileManager.default.fileExists(atPath: sbertURL.path),
+           let n = try JSONFile.decode(SentenceBertFile.self, from: sbertURL).maxSeqLength {
+            guard n >= 2 else {
+                throw EmbedderError.invalidField(path: sbertURL.path, field: "max_seq_length", reason: "must be an integer >= 2, got \(n)")
             }
+            maxLength = min(n, maxPositions)
         }
         self.init(mode: mode, normalize: normalize, maxSeqLength: maxLength)
     }

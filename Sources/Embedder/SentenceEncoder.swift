@@ -57,10 +57,10 @@ public final class SentenceEncoder: @unchecked Sendable {
     /// Folder name, FNV-1a of config.json (8 hex digits), size of model.safetensors.
     static func identity(of directory: URL) throws -> String {
         let config = (try? Data(contentsOf: directory.appendingPathComponent("config.json"))) ?? Data()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in config { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        var hash = FNV1a()
+        hash.add(config)
         let size = (try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("model.safetensors").path)[.size] as? Int) ?? 0
-        let hex = String(hash >> 32, radix: 16)
+        let hex = String(hash.value >> 32, radix: 16)
         return "\(directory.standardizedFileURL.lastPathComponent)-\(String(repeating: "0", count: 8 - hex.count))\(hex)-\(size)"
     }
 

@@ -25,18 +25,19 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Reads a JSON object from a file, with errors that name the file.
-func readJSONObject(_ url: URL) throws -> [String: Any] {
-    let data: Data
-    do { data = try Data(contentsOf: url) } catch {
-        throw TokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+extension TokenizerError {
+    init(_ error: JSONFileError) {
+        switch error {
+        case let .missing(path): self = .unreadableFile(path: path, reason: "no such file")
+        case let .unreadable(path, reason): self = .unreadableFile(path: path, reason: reason)
+        case let .invalidJSON(path, reason): self = .invalidJSON(path: path, reason: reason)
+        case let .missingField(path, field): self = .missingField(path: path, field: field)
+        case let .invalidField(path, field, reason): self = .invalidField(path: path, field: field, reason: reason)
+        }
     }
-    let object: Any
-    do { object = try JSONSerialization.jsonObject(with: data) } catch {
-        throw TokenizerError.invalidJSON(path: url.path, reason: error.localizedDescription)
-    }
-    guard let dictionary = object as? [String: Any] else {
-        throw TokenizerError.invalidJSON(path: url.path, reason: "top level is not an object")
-    }
-    return dictionary
+}
+
+/// A tokenizer file's top-level object (`JSONFile.object`), its errors as `TokenizerError`.
+func readJSONObject(_ url: URL) throws(TokenizerError) -> [String: Any] {
+    do { return try JSONFile.object(at: url) } catch { throw TokenizerError(error) }
 }

@@ -27,7 +27,7 @@ struct AskCommand: AsyncParsableCommand {
     var noStream = false
 
     func validate() throws {
-        guard k > 0, k <= 50 else { throw ValidationError("--k must be between 1 and 50") }
+        if let problem = SearchOptions(k: k).kProblem(for: .answer) { throw ValidationError("--k \(problem)") }
     }
 
     struct Output: Encodable {

@@ -16,6 +16,10 @@ struct ChatCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How many earlier turns to keep.")
     var history: Int = 6
 
+    func validate() throws {
+        if let problem = SearchOptions(k: k).kProblem(for: .answer) { throw ValidationError("--k \(problem)") }
+    }
+
     func run() async throws {
         var c = try base.existing()
         generator.apply(to: &c)

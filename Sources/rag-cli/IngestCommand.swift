@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Ingest
 import RAG
 
 struct IngestCommand: AsyncParsableCommand {
@@ -38,7 +37,7 @@ struct IngestCommand: AsyncParsableCommand {
 
     func run() async throws {
         var c = base.configuration
-        c.scan = ScanOptions(includeHidden: hidden, include: include, exclude: exclude)
+        c.scan = FileSelection(includeHidden: hidden, include: include, exclude: exclude)
         c.chunkTokens = chunkTokens
         c.chunkOverlap = overlap
         let pipeline = try RAGPipeline.open(c)

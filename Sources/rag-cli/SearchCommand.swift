@@ -23,7 +23,7 @@ struct SearchCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard k > 0, k <= 1000 else { throw ValidationError("--k must be between 1 and 1000") }
+        if let problem = SearchOptions(k: k).kProblem(for: .search) { throw ValidationError("--k \(problem)") }
     }
 
     struct Output: Encodable { var hits: [SearchHit] }

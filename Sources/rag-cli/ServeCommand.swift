@@ -1,5 +1,6 @@
 import ArgumentParser
 import RAGServer
+import RAGServerCLI
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

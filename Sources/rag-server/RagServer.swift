@@ -1,5 +1,6 @@
 import ArgumentParser
 import RAGServer
+import RAGServerCLI
 
 @main
 struct RagServer: AsyncParsableCommand {

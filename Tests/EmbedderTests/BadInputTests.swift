@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import Embedder
 import Tensor
+import Tokenizers
 
 /// Clear errors naming the file, field, tensor or line.
 final class BadInputTests: XCTestCase {
@@ -13,7 +14,7 @@ final class BadInputTests: XCTestCase {
 
     private func editConfig(_ dir: URL, _ edit: (inout [String: Any]) -> Void) throws {
         let url = dir.appendingPathComponent("config.json")
-        var json = try readJSONObject(url)
+        var json = try JSONFile.object(at: url)
         edit(&json)
         try writeJSONObject(json, to: url)
     }

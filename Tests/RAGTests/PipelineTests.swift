@@ -66,6 +66,22 @@ final class PipelineTests: XCTestCase {
         }
     }
 
+    func testKIsBoundedByOneRuleForEachUse() async throws {
+        let store = try TempFolder()
+        let p = try TestModels.pipeline(in: store.url)
+        XCTAssertNil(SearchOptions(k: 1000).kProblem(for: .search))
+        XCTAssertEqual(SearchOptions(k: 0).kProblem(for: .search), "must be between 1 and 1000")
+        XCTAssertNil(SearchOptions(k: 50).kProblem(for: .answer))
+        do { _ = try await p.search("x", options: SearchOptions(k: 1001)); XCTFail("k 1001 accepted") } catch {
+            XCTAssertEqual(error as? RAGError, .invalidInput("k must be between 1 and 1000"))
+        }
+        // Checked before the generator is loaded (this pipeline has none).
+        let request = AnswerRequest(messages: [ChatTurn(role: "user", content: "x")], search: SearchOptions(k: 51))
+        XCTAssertThrowsError(try p.answerSync(request, isCancelled: { false }, onToken: { _ in true })) { error in
+            XCTAssertEqual(error as? RAGError, .invalidInput("k must be between 1 and 50"))
+        }
+    }
+
     func testUploadIsSanitisedAndIngested() async throws {
         let store = try TempFolder()
         let p = try TestModels.pipeline(in: store.url)

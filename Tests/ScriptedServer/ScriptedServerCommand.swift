@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RAGServer
+import RAGServerCLI
 import ServerTestSupport
 
 /// Test-only: `rag-server` with the deterministic ScriptedService in place of the pipeline, so the
@@ -20,12 +21,7 @@ struct ScriptedServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.resolve(environment: ProcessInfo.processInfo.environment)
-        let level = Logger.Level(rawValue: config.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = level
-            return h
-        }
+        config.bootstrapLogging()
         var script = ScriptedService.Script()
         script.tokenDelay = .milliseconds(tokenDelayMs)
         script.answerWords = answerWords

@@ -127,8 +127,7 @@ public final class ScriptedService: RAGService, @unchecked Sendable {
 
     /// A unit vector seeded from the text's FNV-1a hash: equal texts give equal vectors.
     public static func embedding(_ text: String) -> [Float] {
-        var h: UInt64 = 0xcbf29ce484222325
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x100000001b3 }
+        var h = fnv1a(text)
         var v = (0..<dimension).map { i -> Float in
             h = h &* 6364136223846793005 &+ 1442695040888963407 &+ UInt64(i)
             return Float(Int64(bitPattern: h >> 11) % 2000 - 1000) / 1000
@@ -226,8 +225,7 @@ public final class ScriptedService: RAGService, @unchecked Sendable {
                 defer { nextChunk += 1 }
                 return Chunk(id: nextChunk, file: path, page: nil, section: i == 0 ? nil : "part \(i + 1)", text: p)
             }
-            var hash: UInt64 = 0xcbf29ce484222325
-            for b in text.utf8 { hash = (hash ^ UInt64(b)) &* 0x100000001b3 }
+            let hash = fnv1a(text)
             let info = DocumentInfo(id: id, path: path, bytes: Int64(text.utf8.count), chunks: paragraphs.count, pages: nil,
                                     contentHash: String(hash, radix: 16), ingestedAt: Date(timeIntervalSince1970: 1_790_000_000 + Double(id)))
             docs.append(info)
@@ -245,4 +243,11 @@ public final class ScriptedService: RAGService, @unchecked Sendable {
         func allChunks() -> [Chunk] { docs.flatMap { chunks[$0.id] ?? [] } }
         func counts() -> (Int, Int) { (docs.count, chunks.values.reduce(0) { $0 + $1.count }) }
     }
+}
+
+/// FNV-1a (64-bit) of the text's UTF-8: the scripted service's stable stand-in for embeddings and content hashes.
+func fnv1a(_ text: String) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return hash
 }

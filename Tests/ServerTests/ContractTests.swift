@@ -261,6 +261,11 @@ final class ContractTests: XCTestCase {
         bad = try await server.post("/v1/retrieve", json: ["query": "x", "k": 0])
         XCTAssertEqual(bad.status, 400)
         XCTAssertEqual(try bad.error().param, "k")
+        // RAG's one rule: up to 1000 hits for a search, 50 passages for an answer.
+        bad = try await server.post("/v1/retrieve", json: ["query": "x", "k": 1001])
+        XCTAssertEqual(try bad.error().param, "k")
+        XCTAssertTrue(try bad.error().message.contains("between 1 and 1000"), bad.text)
+        XCTAssertEqual(try await server.post("/v1/retrieve", json: ["query": "x", "k": 1000]).status, 200)
     }
 
     // MARK: documents and jobs

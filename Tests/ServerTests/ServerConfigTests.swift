@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RAGServer
+import RAGServerCLI
 
 final class ServerConfigTests: XCTestCase {
     func testDefaults() throws {

@@ -2,20 +2,27 @@
 // single thread, same M / efConstruction, in the same run. Run with
 //   swift run -c release bench-ann [--data DIR] [--no-peer] [--open100k] [--limit N] [--build-only]
 //                                  [--keep-pruned 1]   (keepPrunedConnections, off by default as in hnswlib)
+import ArgumentParser
 import Foundation
 import VectorIndex
 
-let arguments = CommandLine.arguments
-func option(_ name: String) -> String? {
-    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
-    return arguments[i + 1]
+struct Options: ParsableArguments {
+    @Option(help: "Folder with Fashion-MNIST's IDX files (gzipped or not).") var data = "/usr/share/datasets/fashion-mnist"
+    @Option(name: .customLong("M"), help: "HNSW links per node.") var M = 16
+    @Option(name: .customLong("efc"), help: "HNSW efConstruction.") var efConstruction = 200
+    @Option(name: .customLong("keep-pruned"), help: "1 keeps pruned connections (hnswlib's default is 0).") var keepPruned = 0
+    @Option(help: "Use only the first N base vectors.") var limit = Int.max
+    @Flag(name: .customLong("build-only"), help: "Stop after building the index.") var buildOnly = false
+    @Flag(name: .customLong("no-peer"), help: "Do not run hnswlib.") var noPeer = false
+    @Flag(name: .customLong("open100k"), help: "Also time opening a persisted 100k-node index.") var open100k = false
 }
-let dataDir = option("--data") ?? "/usr/share/datasets/fashion-mnist"
-let M = Int(option("--M") ?? "16") ?? 16
-let efConstruction = Int(option("--efc") ?? "200") ?? 200
+let options = Options.parseOrExit()
+let dataDir = options.data
+let M = options.M
+let efConstruction = options.efConstruction
 let efSweep = [16, 24, 32, 48, 64, 96, 128, 256, 512]
-let keepPruned = (option("--keep-pruned") ?? "0") != "0"
-let limit = Int(option("--limit") ?? "") ?? Int.max
+let keepPruned = options.keepPruned != 0
+let limit = options.limit
 let k = 10
 
 /// CPU time of this thread: the machine is shared, so wall time would measure the other jobs too.
@@ -50,7 +57,7 @@ do {
         }
     }
     let buildSeconds = now() - t0, buildWall = wallNow() - w0
-    if arguments.contains("--build-only") {
+    if options.buildOnly {
         print("build \(fmt(buildSeconds)) s")
         exit(0)
     }
@@ -85,7 +92,7 @@ do {
 
     // The peer, same data, same parameters, same machine, right now.
     var peer: PeerResult?
-    if !arguments.contains("--no-peer") {
+    if !options.noPeer {
         peer = try runPeer(dataDir: dataDir, M: M, efConstruction: efConstruction, efSweep: efSweep, queries: nq,
                            limit: base.count)
     }
@@ -106,7 +113,7 @@ do {
     print("")
     print("persisted index (\(base.count) nodes × \(dim)): save \(fmt(saveSeconds)) s, open \(fmt(openSeconds)) s, "
           + "file \(fileMB(dbPath)) MB, same results after reopen: \(same)")
-    if arguments.contains("--open100k") { try persistence100k() }
+    if options.open100k { try persistence100k() }
 } catch {
     FileHandle.standardError.write("bench-ann: \(error)\n".data(using: .utf8)!)
     exit(1)

@@ -10,15 +10,21 @@
 // Each measurement runs in its own process (the tensor core reads RAG_THREADS once at start, and
 // peak RSS must not mix the two implementations).
 
+import ArgumentParser
 import CKernels
 import Embedder
 import Foundation
 
-func argument(_ name: String) -> String? {
-    let args = CommandLine.arguments
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-    return args[i + 1]
+struct Options: ParsableArguments {
+    @Option(help: "How many chunks to embed.") var chunks = 2000
+    @Option(help: "Batch size.") var batch = 32
+    @Option(help: "Thread counts to measure, comma-separated.") var threads = "1,2"
+    @Flag(name: .customLong("no-peer"), help: "Do not run sentence-transformers.") var noPeer = false
+    @Option(name: .customLong("gemm-level"), help: "Cap the GEMM variant (0 portable, 1 AVX2, 2 AVX-512, 3 AMX).") var gemmLevel: Int32?
+    @Option(help: ArgumentHelp("Internal: embed the chunks in this JSON file and print one measurement.", visibility: .hidden))
+    var worker: String?
 }
+let options = Options.parseOrExit()
 
 func peakRSSMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
@@ -73,7 +79,7 @@ func cpuSeconds() -> Double {
 
 /// Child process: load, warm up, encode every chunk once, print one JSON line.
 func runWorker(chunksPath: String, batch: Int) throws {
-    if let level = argument("--gemm-level").flatMap({ Int32($0) }) { _ = ck_gemm_set_simd_level(level) }
+    if let level = options.gemmLevel { _ = ck_gemm_set_simd_level(level) }
     let texts = try JSONDecoder().decode([String].self, from: Data(contentsOf: URL(fileURLWithPath: chunksPath)))
     let encoder = try SentenceEncoder.load(directory: modelDirectory())
     _ = try encoder.encode(Array(texts.prefix(batch)), batchSize: batch)
@@ -102,13 +108,13 @@ func run(_ executable: String, _ args: [String], env: [String: String]) throws -
     return try JSONDecoder().decode(Measurement.self, from: Data(line.utf8))
 }
 
-let batch = Int(argument("--batch") ?? "") ?? 32
-if let chunksPath = argument("--worker") {
+let batch = options.batch
+if let chunksPath = options.worker {
     try runWorker(chunksPath: chunksPath, batch: batch)
     exit(0)
 }
-let count = Int(argument("--chunks") ?? "") ?? 2000
-let threadCounts = (argument("--threads") ?? "1,2").split(separator: ",").compactMap { Int($0) }
+let count = options.chunks
+let threadCounts = options.threads.split(separator: ",").compactMap { Int($0) }
 let chunks = try makeChunks(count: count)
 let chunksURL = FileManager.default.temporaryDirectory.appendingPathComponent("bench-embed-chunks-\(getpid()).json")
 try JSONEncoder().encode(chunks).write(to: chunksURL)
@@ -126,15 +132,15 @@ print("bench-embed: \(count) chunks of ~200 words (mean \(tokens.reduce(0, +) / 
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load average \((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
 let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("peer_sentence_transformers.py").path
 let selfPath = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-let gemmLevel = argument("--gemm-level").map { ["--gemm-level", $0] } ?? []
-print("GEMM variant: \(argument("--gemm-level").map { "capped at level \($0), " } ?? "")best here \(ck_gemm_simd_level()) (0 portable, 1 AVX2, 2 AVX-512, 3 AMX)")
+let gemmLevel = options.gemmLevel.map { ["--gemm-level", String($0)] } ?? []
+print("GEMM variant: \(options.gemmLevel.map { "capped at level \($0), " } ?? "")best here \(ck_gemm_simd_level()) (0 portable, 1 AVX2, 2 AVX-512, 3 AMX)")
 print(String(format: "model arithmetic: %.2f GFLOP per sentence (GFLOP/s below = sentences/s × that)", flopsPerSentence / 1e9))
 print("threads | rag sent/s | rag GFLOP/s | rag peak RSS MB | s-t (torch) sent/s | s-t GFLOP/s | s-t peak RSS MB | speed ratio rag/s-t | sent per CPU-s rag, s-t, ratio")
 for threads in threadCounts {
     let ours = try run(selfPath, ["--worker", chunksURL.path, "--batch", String(batch)] + gemmLevel, env: ["RAG_THREADS": String(threads)])
     var line = String(format: "%7d | %10.1f | %11.1f | %15.0f", threads, ours.sentences_per_s,
                       ours.sentences_per_s * flopsPerSentence / 1e9, ours.peak_rss_mb)
-    if !CommandLine.arguments.contains("--no-peer") {
+    if !options.noPeer {
         let peer = try run("/usr/bin/env", ["python3", peerScript, modelDirectory().path, chunksURL.path, String(threads), String(batch)],
                            env: ["OMP_NUM_THREADS": String(threads), "HF_HUB_OFFLINE": "1"])
         let (oursCPU, peerCPU) = (Double(count) / ours.cpu_seconds, Double(count) / peer.cpu_seconds)

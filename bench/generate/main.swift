@@ -7,6 +7,7 @@
 //                                       [--adapter PEFT_FOLDER]   (ours with a LoRA adapter applied)
 // Model: RAG_MODELS or ~/.cache/rag/models/SmolLM2-135M-Instruct.Q4_1.gguf.
 
+import ArgumentParser
 @preconcurrency import Foundation
 import Generator
 import Tensor
@@ -17,23 +18,26 @@ struct Figures {
     var decode: Double
 }
 
-func option(_ name: String, _ fallback: String) -> String {
-    let args = CommandLine.arguments
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return fallback }
-    return args[i + 1]
+struct Arguments: ParsableArguments {
+    @Option(help: "GGUF model (default: SmolLM2-135M-Instruct.Q4_1.gguf in RAG_MODELS or ~/.cache/rag/models).") var model: String?
+    @Option(help: "Thread counts to measure, comma-separated.") var threads = "1,2"
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt length for prefill.") var promptTokens = 400
+    @Option(help: "Greedy tokens to decode.") var decode = 128
+    @Flag(name: .customLong("no-peer"), help: "Do not run llama.cpp.") var noPeer = false
+    @Option(help: "A LoRA adapter folder (PEFT layout) applied to ours.") var adapter: String?
 }
+let arguments = Arguments.parseOrExit()
 
 let env = ProcessInfo.processInfo.environment
 let folder = env["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/rag/models")
-let modelPath = option("--model", folder + "/SmolLM2-135M-Instruct.Q4_1.gguf")
-let threadCounts = option("--threads", "1,2").split(separator: ",").compactMap { Int($0) }
-let promptLength = Int(option("--prompt-tokens", "400")) ?? 400
-let decodeTokens = Int(option("--decode", "128")) ?? 128
-let runPeer = !CommandLine.arguments.contains("--no-peer")
+let modelPath = arguments.model ?? folder + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+let threadCounts = arguments.threads.split(separator: ",").compactMap { Int($0) }
+let promptLength = arguments.promptTokens
+let decodeTokens = arguments.decode
+let runPeer = !arguments.noPeer
 
 let baseModel = try LlamaModel.load(from: URL(fileURLWithPath: modelPath))
-let adapterPath = option("--adapter", "")
-let model = adapterPath.isEmpty ? baseModel : try baseModel.adapted(by: URL(fileURLWithPath: adapterPath))
+let model = try arguments.adapter.map { try baseModel.adapted(by: URL(fileURLWithPath: $0)) } ?? baseModel
 let passage = """
     The hierarchical navigable small world graph stores every vector on the bottom layer and a \
     geometrically shrinking sample on the layers above. A search enters at the top, walks greedily \

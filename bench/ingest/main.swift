@@ -5,8 +5,13 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import ArgumentParser
 import Foundation
 import Ingest
+
+struct Options: ParsableArguments {
+    @Argument(help: "PDF files to extract (default: the Debian documentation PDFs listed below).") var pdfs: [String] = []
+}
 
 let defaultPDFs = [
     "/usr/share/doc/gnuplot/gnuplot.pdf",    // Debian gnuplot-doc
@@ -50,7 +55,7 @@ func runTool(_ path: String, _ arguments: [String]) -> Bool {
 
 func f(_ x: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", x) }
 
-let arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = Options.parseOrExit().pdfs
 let pdfPaths = (arguments.isEmpty ? defaultPDFs : arguments).filter { FileManager.default.fileExists(atPath: $0) }
 if pdfPaths.isEmpty {
     print("""

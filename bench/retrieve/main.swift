@@ -5,31 +5,33 @@
 //   swift run -c release bench-retrieve --db kb.db [--embedder DIR] [--question "..."] [--k 5]
 //       [--mode hybrid] [--runs 200]
 
+import ArgumentParser
 import Foundation
 import RAG
 
-func option(_ name: String) -> String? {
-    let args = CommandLine.arguments
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-    return args[i + 1]
+struct Options: ParsableArguments {
+    @Option(help: "The knowledge base (SQLite file).") var db: String
+    @Option(help: "Embedder model folder (default: the one the base was built with).") var embedder: String?
+    @Option(help: "The question searched for.") var question = "What does the guide say about installation?"
+    @Option(help: "Hits per search.") var k = 5
+    @Option(help: "vector, lexical or hybrid.") var mode: String = "hybrid"
+    @Option(help: "Timed searches.") var runs = 200
 }
+let options = Options.parseOrExit()
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
 }
 
-guard let db = option("--db") else {
-    FileHandle.standardError.write(Data("usage: bench-retrieve --db FILE [--embedder DIR] [--question Q] [--k 5] [--mode hybrid] [--runs 200]\n".utf8))
-    exit(2)
-}
-let question = option("--question") ?? "What does the guide say about installation?"
-let k = Int(option("--k") ?? "5") ?? 5
-let runs = max(1, Int(option("--runs") ?? "200") ?? 200)
-let mode = option("--mode").flatMap(RetrievalMode.init(rawValue:)) ?? .hybrid
+let db = options.db
+let question = options.question
+let k = options.k
+let runs = max(1, options.runs)
+let mode = RetrievalMode(rawValue: options.mode) ?? .hybrid
 
 do {
     var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db))
-    c.embedderPath = option("--embedder")
+    c.embedderPath = options.embedder
     let pipeline = try RAGPipeline.open(c)
     let stats = try await pipeline.stats()
     let options = SearchOptions(k: k, mode: mode)

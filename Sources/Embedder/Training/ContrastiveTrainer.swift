@@ -103,13 +103,9 @@ public final class ContrastiveTrainer {
 
     /// Identifies the training data, so a checkpoint is not resumed on other pairs.
     func fingerprint(_ pairs: [TrainingPair]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for pair in pairs {
-            for byte in (pair.query + "\u{1}" + pair.positive + "\u{1}" + (pair.negative ?? "") + "\u{2}").utf8 {
-                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-            }
-        }
-        return "\(pairs.count)-\(String(hash, radix: 16))"
+        var hash = FNV1a()
+        for pair in pairs { hash.add((pair.query + "\u{1}" + pair.positive + "\u{1}" + (pair.negative ?? "") + "\u{2}").utf8) }
+        return "\(pairs.count)-\(String(hash.value, radix: 16))"
     }
 }
 

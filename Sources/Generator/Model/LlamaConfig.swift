@@ -3,6 +3,7 @@
 
 import Foundation
 import Tensor
+import Tokenizers
 
 public struct LlamaConfig: Sendable, Equatable {
     public var vocabSize: Int
@@ -96,41 +97,56 @@ public struct LlamaConfig: Sendable, Equatable {
 
     // MARK: - Hugging Face config.json
 
+    /// config.json's fields a Llama-family decoder reads, named as Hugging Face writes them.
+    private struct HuggingFaceConfig: Decodable {
+        struct RopeScaling: Decodable {
+            var ropeType, type: String?
+            enum CodingKeys: String, CodingKey { case ropeType = "rope_type", type }
+        }
+        var modelType: String?
+        var vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads: Int?
+        var numKeyValueHeads, headDim, maxPositionEmbeddings: Int?
+        var ropeTheta, rmsNormEps: Float?
+        var tieWordEmbeddings: Bool?
+        var ropeScaling: RopeScaling?
+
+        enum CodingKeys: String, CodingKey {
+            case modelType = "model_type", vocabSize = "vocab_size", hiddenSize = "hidden_size"
+            case intermediateSize = "intermediate_size", numHiddenLayers = "num_hidden_layers"
+            case numAttentionHeads = "num_attention_heads", numKeyValueHeads = "num_key_value_heads"
+            case headDim = "head_dim", maxPositionEmbeddings = "max_position_embeddings"
+            case ropeTheta = "rope_theta", rmsNormEps = "rms_norm_eps", tieWordEmbeddings = "tie_word_embeddings"
+            case ropeScaling = "rope_scaling"
+        }
+    }
+
     /// From a Hugging Face config.json of model_type llama (or mistral, same layout).
     public init(configJSON url: URL) throws {
         let file = url.path
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: try Data(contentsOf: url))
-        } catch {
-            throw GeneratorError.invalidConfig("\(file): cannot read JSON (\(error.localizedDescription))")
+        let json: HuggingFaceConfig
+        do { json = try JSONFile.decode(HuggingFaceConfig.self, from: url) } catch {
+            throw GeneratorError.invalidConfig("\(error)")
         }
-        guard let json = object as? [String: Any] else { throw GeneratorError.invalidConfig("\(file): not a JSON object") }
-        let modelType = json["model_type"] as? String ?? "?"
+        let modelType = json.modelType ?? "?"
         guard modelType == "llama" || modelType == "mistral" else {
             throw GeneratorError.unsupportedArchitecture("\(file) has model_type '\(modelType)' (llama and mistral are supported)")
         }
-        func int(_ key: String) -> Int? {
-            guard let n = json[key] as? NSNumber, n.doubleValue.rounded() == n.doubleValue else { return nil }
-            return n.intValue
+        func required(_ value: Int?, _ key: HuggingFaceConfig.CodingKeys) throws -> Int {
+            guard let value else { throw GeneratorError.invalidConfig("\(file): missing integer \(key.rawValue)") }
+            return value
         }
-        func float(_ key: String) -> Float? { (json[key] as? NSNumber).map { $0.floatValue } }
-        func required(_ key: String) throws -> Int {
-            guard let v = int(key) else { throw GeneratorError.invalidConfig("\(file): missing integer \(key)") }
-            return v
-        }
-        if let scaling = json["rope_scaling"] as? [String: Any] {
-            let kind = scaling["rope_type"] as? String ?? scaling["type"] as? String ?? "?"
+        if let scaling = json.ropeScaling {
+            let kind = scaling.ropeType ?? scaling.type ?? "?"
             if kind != "default" { throw GeneratorError.invalidConfig("\(file): rope_scaling '\(kind)' is not supported") }
         }
-        let heads = try required("num_attention_heads")
-        let dim = try required("hidden_size")
-        self.init(vocabSize: try required("vocab_size"), dim: dim, hiddenDim: try required("intermediate_size"),
-                  layers: try required("num_hidden_layers"), heads: heads,
-                  kvHeads: int("num_key_value_heads") ?? heads, headDim: int("head_dim"),
-                  ropeTheta: float("rope_theta") ?? 10000, rmsNormEps: float("rms_norm_eps") ?? 1e-6,
-                  contextLength: int("max_position_embeddings") ?? 2048,
-                  tiedEmbeddings: json["tie_word_embeddings"] as? Bool ?? false, ropeLayout: .halves)
+        let heads = try required(json.numAttentionHeads, .numAttentionHeads)
+        self.init(vocabSize: try required(json.vocabSize, .vocabSize), dim: try required(json.hiddenSize, .hiddenSize),
+                  hiddenDim: try required(json.intermediateSize, .intermediateSize),
+                  layers: try required(json.numHiddenLayers, .numHiddenLayers), heads: heads,
+                  kvHeads: json.numKeyValueHeads ?? heads, headDim: json.headDim,
+                  ropeTheta: json.ropeTheta ?? 10000, rmsNormEps: json.rmsNormEps ?? 1e-6,
+                  contextLength: json.maxPositionEmbeddings ?? 2048,
+                  tiedEmbeddings: json.tieWordEmbeddings ?? false, ropeLayout: .halves)
         _ = try validated(file)
     }
 }

@@ -15,7 +15,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var templatePath: String?
         /// The folder `sync` re-reads; defaults to the folder last ingested into this base.
         public var folder: URL?
-        public var scan = ScanOptions()
+        public var scan = FileSelection()
         public var chunkTokens = 256
         public var chunkOverlap = 32
         /// Below this cosine similarity between the question and the best passage, the pipeline
@@ -94,7 +94,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             throw RAGError.invalidInput("\(folder.path): no such folder")
         }
         let sync = FolderSync(base: base, embedder: embedder, chunker: chunker,
-                              loader: DocumentLoader(maxFileSize: configuration.scan.maxFileSize), options: configuration.scan)
+                              loader: DocumentLoader(maxFileSize: configuration.scan.maxFileSize), options: configuration.scan.scanOptions)
         let report = try sync.run(root: folder, progress: progress, isCancelled: isCancelled)
         try base.setSetting("root", folder.standardizedFileURL.path)
         return report
@@ -133,7 +133,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
                 throw RAGError.invalidInput("\(name): the upload could not be read back")
             }
             let sync = FolderSync(base: self.base, embedder: self.embedder, chunker: self.chunker,
-                                  loader: DocumentLoader(maxFileSize: self.configuration.scan.maxFileSize), options: self.configuration.scan)
+                                  loader: DocumentLoader(maxFileSize: self.configuration.scan.maxFileSize), options: self.configuration.scan.scanOptions)
             let record: DocumentRecord
             do { record = try sync.prepare(file, hash: ContentHash.sha256(of: staging), source: Self.uploadSource) } catch let e as IngestError {
                 throw RAGError.invalidInput("\(name): \(e.reason)")
@@ -176,9 +176,13 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     public func search(_ query: String, options: SearchOptions) async throws -> [SearchHit] {
-        try retrieve(query, options: options).map {
-            SearchHit(file: $0.chunk.path, page: $0.chunk.page, section: $0.chunk.section, score: $0.score,
-                      text: $0.chunk.text, chunkID: $0.chunk.id)
+        try options.check(for: .search)
+        // Embedding the query is a model call: off the cooperative pool, like every other.
+        return try await runOffPool { _ in
+            try self.retrieve(query, options: options).map {
+                SearchHit(file: $0.chunk.path, page: $0.chunk.page, section: $0.chunk.section, score: $0.score,
+                          text: $0.chunk.text, chunkID: $0.chunk.id)
+            }
         }
     }
 
@@ -187,7 +191,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     public func countGeneratorTokens(_ text: String) -> Int {
-        (try? generator().countTokens(text)) ?? text.utf8.count / 4
+        (try? generator().countTokens(text)) ?? PromptBudget.estimatedTokens(text)
     }
 
     // MARK: answering
@@ -203,6 +207,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
               !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw RAGError.invalidInput("messages: no user message with a question")
         }
+        if request.useRetrieval { try request.search.check(for: .answer) }
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
         var passages: [Passage] = []
@@ -223,8 +228,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
                         text: r.chunk.text, chunkID: r.chunk.id)
             }
             // Fit passages into what the context leaves after the history and the answer's tokens.
-            let history = messages.dropLast().map { gen.countTokens($0.content) + 4 }.reduce(0, +)
-            let budget = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - history - 16
+            let budget = PromptBudget.forPassages(contextBudget: configuration.contextBudget, contextLength: gen.contextLength,
+                                                  maxTokens: request.generation.maxTokens,
+                                                  history: messages.dropLast().map(\.content), countTokens: gen.countTokens)
             guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {
                 throw RAGError.invalidInput("the question is too long for the model's context (\(gen.contextLength) tokens)")
             }

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Logging
 import Foundation
 import RAG
@@ -17,15 +16,10 @@ extension ServerConfig {
         return pipeline
     }
 
-    /// Resolves the options (flags > environment > config file), sets up logging, and serves the
-    /// real pipeline until SIGINT/SIGTERM: what `rag-server` and `rag serve` both do.
-    public static func serve(_ options: ServerOptions) async throws {
-        let config: ServerConfig
-        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
-            throw ValidationError("\(error)")
-        }
-        config.bootstrapLogging()
-        let server = RAGHTTPServer(config: config, logger: Logger(label: "rag-server")) { try await config.openPipeline() }
+    /// Sets up logging and serves the real pipeline this configuration names until SIGINT/SIGTERM.
+    public func serve() async throws {
+        bootstrapLogging()
+        let server = RAGHTTPServer(config: self, logger: Logger(label: "rag-server")) { try await self.openPipeline() }
         try await server.run()
     }
 

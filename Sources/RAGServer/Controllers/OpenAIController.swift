@@ -81,7 +81,8 @@ struct OpenAIController {
                 throw invalidField("messages", "retrieval needs a non-empty user message (or send \"rag\": false)")
             }
         }
-        let search = try RetrievalController.searchOptions(k: rag?.k, mode: rag?.mode, filter: rag?.filter, defaultK: 5, field: "rag.k")
+        let search = try RetrievalController.searchOptions(k: rag?.k, mode: rag?.mode, filter: rag?.filter, defaultK: 5,
+                                                           use: .answer, field: "rag.k")
         return AnswerRequest(messages: turns, search: search,
                              generation: try body.sampling.options(maxTokensCap: state.config.maxTokens, model: model),
                              useRetrieval: useRetrieval)

@@ -15,8 +15,6 @@ struct RetrievalController {
     }
     struct RetrieveResponse: Encodable { var hits: [SearchHit] }
 
-    static let maxK = 100
-
     func addRoutes(to router: Router<ServerContext>) {
         router.post("/v1/retrieve", use: retrieve)
     }
@@ -32,15 +30,18 @@ struct RetrievalController {
             guard let mode = RetrievalMode(rawValue: m) else { throw invalidField("mode", "must be vector, lexical or hybrid") }
             return mode
         }
-        let options = try Self.searchOptions(k: body.k, mode: mode, filter: body.filter, defaultK: 10, field: "k")
+        let options = try Self.searchOptions(k: body.k, mode: mode, filter: body.filter, defaultK: 10, use: .search, field: "k")
         let hits = try await state.service().search(query, options: options)
         return JSONCoding.response(RetrieveResponse(hits: hits))
     }
 
-    static func searchOptions(k: Int?, mode: RetrievalMode?, filter: String?, defaultK: Int, field: String) throws -> SearchOptions {
-        let k = k ?? defaultK
-        guard (1...maxK).contains(k) else { throw invalidField(field, "must be between 1 and \(maxK)") }
+    /// The request's search options; `k` is checked against RAG's rule for `use` up front, so a bad
+    /// value is a 400 naming `field` before the request waits for anything.
+    static func searchOptions(k: Int?, mode: RetrievalMode?, filter: String?, defaultK: Int,
+                              use: RetrievalUse, field: String) throws -> SearchOptions {
         let glob = filter.flatMap { $0.isEmpty ? nil : $0 }
-        return SearchOptions(k: k, mode: mode ?? .hybrid, pathGlob: glob)
+        let options = SearchOptions(k: k ?? defaultK, mode: mode ?? .hybrid, pathGlob: glob)
+        if let problem = options.kProblem(for: use) { throw invalidField(field, problem) }
+        return options
     }
 }

@@ -2,6 +2,30 @@ import Foundation
 
 /// A small multipart/form-data parser (RFC 7578): enough for file uploads from browsers, curl
 /// and HTTP libraries. The whole body is in memory (its size is capped before we get here).
+///
+/// Why not vapor/multipart-kit (4.7.1, the version on these machines), read side by side with this
+/// file and measured on the same bodies (release build, 2-core Xeon VM (AMX) under load 14–17, best
+/// of 5, two runs; one `file` part beside a small field):
+///
+///   | body                  | this parser        | multipart-kit 4.7.1 | ratio       |
+///   | 1 MB random bytes     | 0.2 ms             | 2.6–12.5 ms         | 16–51×      |
+///   | 33.6 MB random bytes  | 87–91 ms           | 411–444 ms          | 4.5–5.1×    |
+///   | 33.6 MB text (CRLF)   | 94–104 ms          | 942–1315 ms         | 10–13×      |
+///
+/// - Speed: multipart-kit's `MultipartParser` is a byte-at-a-time state machine that hands the
+///   body over in runs between CR bytes, a `ByteBuffer` per run; this one finds each delimiter
+///   with memchr + memcmp and copies a part once.
+/// - Truncation: fed a body cut short (a client gone mid-upload), multipart-kit returns without
+///   error and leaves it to the caller to notice the part that never completed; this parser
+///   refuses it ("missing closing boundary"), so a partial file is never ingested.
+/// - What it leaves to us anyway: it does not read the boundary out of Content-Type, and its
+///   Content-Disposition parameter lookup is internal and splits on `;` and `=` without honouring
+///   quotes, so `filename="a;b=c.pdf"` would still need `parameters(_:)` below.
+/// - Limits: it has no cap on the number of parts (`maxParts` here).
+/// What multipart-kit offers that this does not is incremental parsing (feed it chunks as they
+/// arrive); the server caps and buffers the body before parsing, so that does not apply today.
+/// The measurement was a throwaway package beside the repository (MultipartParser fed the whole
+/// body, parts collected as in its README); re-measure before revisiting if uploads stream.
 struct Multipart {
     struct Part: Equatable {
         var name: String?

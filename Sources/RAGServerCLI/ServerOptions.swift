@@ -1,7 +1,11 @@
 import ArgumentParser
+import Foundation
+import RAGServer
 
-/// The command-line options of `rag-server` (and of `rag serve`, which can include them with
-/// `@OptionGroup`). Each is optional so that environment and config file can fill the gaps.
+/// The command-line options of `rag-server` (and of `rag serve` and the test-only scripted server,
+/// which include them with `@OptionGroup`). Each is optional so that environment and config file
+/// can fill the gaps. Parsing lives here, beside the executables; the RAGServer library only ever
+/// sees the resolved `ServerConfig`.
 public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Knowledge base (SQLite file). Env RAG_DB.") public var db: String?
     @Option(help: "Generator model (GGUF file or HF folder). Env RAG_MODEL.") public var model: String?
@@ -34,5 +38,17 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public func resolve(environment: [String: String]) throws -> ServerConfig {
         let file = try config.map { try ServerConfig.Layer(jsonFile: $0) }
         return try ServerConfig.resolve(flags: layer, environment: environment, file: file)
+    }
+}
+
+extension ServerConfig {
+    /// Resolves the options (flags > environment > config file) and serves the real pipeline until
+    /// SIGINT/SIGTERM: what `rag-server` and `rag serve` both do. A bad setting is a usage error.
+    public static func serve(_ options: ServerOptions) async throws {
+        let config: ServerConfig
+        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
+            throw ValidationError("\(error)")
+        }
+        try await config.serve()
     }
 }
