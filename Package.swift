@@ -72,6 +72,7 @@ let package = Package(
                           exclude: ["peer_sentence_transformers.py"]),
         .executableTarget(name: "bench-retrieve", dependencies: ["RAG"], path: "bench/retrieve"),
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers"], path: "bench/generate"),
+        .executableTarget(name: "bench-train", dependencies: ["Generator", "Tensor"], path: "bench/train", exclude: ["run.sh"]),
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the
         // server's scheduling tests (queue, disconnects, shutdown) that need generation slow on purpose.
