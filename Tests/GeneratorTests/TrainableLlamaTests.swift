@@ -45,7 +45,7 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
         for (name, model, tiny) in try tinyModels() {
             let trainable = TrainableLlama(model)
             let ours = rows(try noGrad { try trainable.logits(sequence, batch: 1, length: sequence.count) })
-            XCTAssertLessThanOrEqual(maxDelta(ours, tiny.referenceLogits(sequence)), 1e-4, "\(name): vs the plain reference")
+            XCTAssertLessThanOrEqual(maxDelta(ours, tiny.referenceLogits(sequence)), prefillTolerance(float32: 1e-4), "\(name): vs the plain reference")
             XCTAssertLessThanOrEqual(maxDelta(ours, try fastLogits(model, sequence)), prefillTolerance(float32: 1e-4), "\(name): vs prefill")
         }
     }
@@ -192,8 +192,8 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
     }
 
     /// The SFT loss and the LoRA gradients on one chat match transformers + peft on the same
-    /// weights (scripts/fixtures/make_finetune_fixtures.py): loss within 2e-3, each gradient within
-    /// 2 % of its norm (GGUF's q/k row order undone for B).
+    /// weights (scripts/fixtures/make_finetune_fixtures.py): loss within 2e-4, each gradient within
+    /// 0.1 % of its norm (measured: 1e-5 and ≤ 7e-5; GGUF's q/k row order undone for B).
     func testSmolLM2LossAndLoRAGradientsMatchTorchPEFT() throws {
         struct Fixture: Decodable {
             struct Grad: Decodable { let shape: [Int]; let values: [Float] }
@@ -211,7 +211,7 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
         logp.backward(gradient: Tensor(repeating: -1 / Float(count), shape: logp.shape))
         let params = Dictionary(trainable.trainableParameters.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
         print("torch+peft parity: loss \(loss) vs \(fixture.loss)")
-        XCTAssertEqual(loss, fixture.loss, accuracy: 2e-3)
+        XCTAssertEqual(loss, fixture.loss, accuracy: 2e-4)
         for (key, ref) in fixture.grads.sorted(by: { $0.key < $1.key }) {
             let p = try XCTUnwrap(params["base_model.model.\(key).weight"], key)
             var g = try XCTUnwrap(p.grad, key)
@@ -225,7 +225,7 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
             for (a, b) in zip(ours, ref.values) { diff += Double(a - b) * Double(a - b); norm += Double(b) * Double(b) }
             let relative = (diff / max(norm, 1e-30)).squareRoot()
             print("  \(key): |Δ| / |g| = \(relative)")
-            XCTAssertLessThanOrEqual(relative, 2e-2, key)
+            XCTAssertLessThanOrEqual(relative, 1e-3, key)
         }
     }
 }
