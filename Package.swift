@@ -66,6 +66,7 @@ let package = Package(
         .executableTarget(name: "bench-retrieve", dependencies: ["RAG", argumentParser], path: "bench/retrieve"),
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser],
                           path: "bench/generate", exclude: ["llama_cpp_peer.py"]),
+        .executableTarget(name: "bench-train", dependencies: ["Generator", "Tensor"], path: "bench/train", exclude: ["run.sh"]),
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the
         // server's scheduling tests (queue, disconnects, shutdown) that need generation slow on purpose.

@@ -6,7 +6,8 @@
 // Query head h reads kv head h / (nHeads / kvHeads). Scores and the weighted sum of values are
 // two sgemm calls per head (heads split over threads); for one query (decode) the whole group of query heads sharing a kv
 // head goes through one sgemm, as its queries are adjacent rows.
-// Duplicates Tensor's attention op (with KV cache) for the allocation-free decode path.
+// The allocation-free form of Tensor's `attention` op (the reference, used by TrainableLlama),
+// checked against it through the whole model by TrainableLlamaTests.
 
 import CBLAS
 import CKernels

@@ -1,5 +1,6 @@
 // RMSNorm over rows (inference, no autograd): y = x / sqrt(mean(x²) + eps) * weight.
-// Duplicates Tensor's `rmsNorm` op for the allocation-free decode path.
+// The allocation-free form of Tensor's `rmsNorm` op (the reference; sums here in Double), checked
+// against it through the whole model by TrainableLlamaTests.
 
 /// x, y: [rows, dim]; weight: [dim]. `y` may equal `x`.
 func rmsNormRows(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, eps: Float,

@@ -4,13 +4,11 @@
 //   .halves       (Hugging Face)  components (i, i + d/2)   — "rotate_half"
 //   .interleaved  (GGUF)          components (2i, 2i + 1)   — llama.cpp's converter permutes the
 //                                 Q/K rows so that adjacent rows hold what HF keeps d/2 apart.
-// Duplicates Tensor's `rope` op for the allocation-free decode path.
+// The allocation-free form of Tensor's `rope` op (the reference, which also defines RopeLayout);
+// TrainableLlamaTests checks the two agree through the whole model.
 
 import Foundation
-
-public enum RopeLayout: String, Sendable {
-    case halves, interleaved
-}
+import Tensor
 
 /// cos/sin of every pair for one position: [d/2] each. Frequencies rounded to Float32 as
 /// transformers does (inv_freq = 1 / θ^(2i/d) in float32, angle = pos · inv_freq in float32).

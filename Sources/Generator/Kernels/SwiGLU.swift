@@ -1,5 +1,6 @@
 // The SwiGLU gate of the Llama MLP: gate ← silu(gate) ⊙ up, silu(x) = x · σ(x).
-// Duplicates Tensor's `silu` + multiply for the allocation-free decode path.
+// The allocation-free form of Tensor's `silu` + multiply (the reference), checked against it
+// through the whole model by TrainableLlamaTests.
 
 import Foundation
 

@@ -6,6 +6,9 @@
 // their rows permuted per head (llama.cpp's converter pairs the two rotary halves of a head as
 // neighbours: GGUF row h·hd + 2i + s is HF row h·hd + s·hd/2 + i), so B's rows of those two are
 // permuted the same way when the base is a GGUF file.
+//
+// The update's reference form is Tensor's LoRA layer (what TrainableLlama trains); an adapter it
+// writes gives the same logits here (TrainableLlamaTests), and DecodeLowRank is the one-token split.
 
 import Foundation
 import Tensor

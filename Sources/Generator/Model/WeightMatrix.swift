@@ -32,6 +32,14 @@ enum WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// The same matrix for the tensor core's frozen-weight ops (training: LoRA / QLoRA bases).
+    var frozen: FrozenMatrix {
+        switch self {
+        case .quantized(let m): return .quantized(m)
+        case .dense(let t, _): return .dense(t)
+        }
+    }
+
     /// y[n, rows] = x[n, cols] Wᵀ.
     func apply(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>, threads: Int) {
         switch self {

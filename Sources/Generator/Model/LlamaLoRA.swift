@@ -1,0 +1,117 @@
+// Which projections of a Llama decoder get a LoRA adapter, and how big it is (PEFT's LoraConfig:
+// r, lora_alpha, lora_dropout, target_modules).
+
+import Foundation
+import Tensor
+
+public struct LoRAOptions: Sendable, Equatable {
+    public var rank: Int
+    public var alpha: Float
+    public var dropout: Float
+    /// Module names (`q_proj`, `v_proj`, …) or `all-linear` (every projection of every layer).
+    public var targets: [String]
+
+    public static let projectionNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+    public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targets: [String] = ["q_proj", "v_proj"]) {
+        self.rank = rank; self.alpha = alpha; self.dropout = dropout; self.targets = targets
+    }
+
+    /// `"q_proj,v_proj"` or `"all-linear"` as the command line gives it.
+    public static func parseTargets(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The projection names the targets select, in model order; throws naming an unknown one.
+    public func selectedProjections() throws -> [String] {
+        guard rank > 0 else { throw GeneratorError.invalidOptions("--lora-r must be positive (got \(rank))") }
+        guard alpha > 0, alpha.isFinite else { throw GeneratorError.invalidOptions("--lora-alpha must be positive (got \(alpha))") }
+        guard dropout >= 0, dropout < 1 else { throw GeneratorError.invalidOptions("--lora-dropout must be in [0, 1) (got \(dropout))") }
+        if targets.contains("all-linear") { return Self.projectionNames }
+        for t in targets where !Self.projectionNames.contains(t) {
+            throw GeneratorError.invalidOptions("LoRA target '\(t)' is not a projection of a Llama layer (choose from \(Self.projectionNames.joined(separator: ", ")) or all-linear)")
+        }
+        guard !targets.isEmpty else { throw GeneratorError.invalidOptions("no LoRA targets given") }
+        return Self.projectionNames.filter { targets.contains($0) }
+    }
+}
+
+extension LayerWeightRole {
+    /// The Hugging Face module name of a projection (`q_proj`, …); nil for the norms.
+    var projectionName: String? {
+        switch self {
+        case .q: return "q_proj"
+        case .k: return "k_proj"
+        case .v: return "v_proj"
+        case .o: return "o_proj"
+        case .gate: return "gate_proj"
+        case .up: return "up_proj"
+        case .down: return "down_proj"
+        case .attentionNorm, .mlpNorm: return nil
+        }
+    }
+
+    /// `model.layers.N.self_attn.q_proj` (PEFT's module path, without `base_model.model.`).
+    func modulePath(layer: Int) -> String {
+        let parent = (self == .gate || self == .up || self == .down) ? "mlp" : "self_attn"
+        return "model.layers.\(layer).\(parent).\(projectionName ?? "")"
+    }
+}
+
+/// A projection of the trainable model: the frozen base weight W (GGUF blocks or dense) and,
+/// when targeted, a trainable LoRA update beside it; optionally a frozen reference update (the
+/// adapter training started from, which DPO's reference model keeps).
+final class AdaptedProjection: @unchecked Sendable {
+    let role: LayerWeightRole
+    let path: String
+    let base: FrozenMatrix
+    var lora: LoRA?
+    var reference: LoRA?
+
+    init(role: LayerWeightRole, layer: Int, base: FrozenMatrix) {
+        self.role = role
+        path = role.modulePath(layer: layer)
+        self.base = base
+    }
+
+    /// x [..., in] -> [..., out]: x Wᵀ + the policy's update, or the reference's.
+    func callAsFunction(_ x: Tensor, mode: AdapterMode) throws -> Tensor {
+        let y = try Tensor.linear(x, frozen: base)
+        let update: LoRA?
+        switch mode {
+        case .policy: update = lora
+        case .reference: update = reference
+        case .off: update = nil
+        }
+        guard let update else { return y }
+        return try y + update(x)
+    }
+}
+
+/// Which low-rank updates a forward pass applies.
+public enum AdapterMode: Sendable {
+    /// The adapter being trained.
+    case policy
+    /// The adapter training started from (none: the base model), frozen.
+    case reference
+    /// The base model alone.
+    case off
+}
+
+extension LlamaAdapter {
+    /// B [heads·hd, r] from GGUF's row order back to Hugging Face's (the inverse of
+    /// `interleaveRotaryRows`): out[h·hd + s·hd/2 + i] = in[h·hd + 2i + s].
+    static func halveRotaryRows(_ b: Tensor, heads: Int, headDim hd: Int) -> Tensor {
+        let r = b.shape[1], half = hd / 2
+        let src = b.denseIfNeeded
+        let out = Tensor(zeros: b.shape)
+        for h in 0..<heads {
+            for i in 0..<half {
+                for s in 0..<2 {
+                    (out.data + (h * hd + s * half + i) * r).update(from: src.data + (h * hd + 2 * i + s) * r, count: r)
+                }
+            }
+        }
+        return out
+    }
+}

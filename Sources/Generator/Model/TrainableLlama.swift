@@ -1,0 +1,266 @@
+// The Llama decoder (Touvron et al. 2023) written on the tensor core's autograd: the reference
+// definition of the model, which training differentiates and the fast inference paths
+// (LlamaForward, LlamaDecodeStep) are tested against. It reads the weights a LlamaModel loaded
+// (GGUF blocks or Hugging Face tensors, shared, never copied): projections stay frozen in their
+// stored form (QLoRA over GGUF's quantized blocks, plain LoRA over dense F32), and LoRA updates
+// are the trainable parameters.
+//
+//   x = embed(ids)                                             [B, T, C]
+//   for each layer (recomputed in backward: only x is kept)
+//     h = rmsnorm(x) · attention_norm                          [B, T, C]
+//     q = rope(h Wqᵀ) [B, H, T, D]   k = rope(h Wkᵀ) [B, KVH, T, D]   v = h Wvᵀ [B, KVH, T, D]
+//     a = softmax(q kᵀ / √D + causal) v                        [B, H, T, D] -> [B, T, H·D]
+//     x = x + a Woᵀ                                            [B, T, C]
+//     h = rmsnorm(x) · mlp_norm
+//     x = x + (silu(h Wgateᵀ) ⊙ h Wupᵀ) Wdownᵀ                 [B, T, C]
+//   h = rmsnorm(x) · final_norm                                [B, T, C]
+//   logits = h Woutᵀ                                           [B, T, V]  (or log p of targets, fused)
+//
+// Each projection W y = x Wᵀ (+ scale · x Aᵀ Bᵀ where adapted). Sequences of a batch are right-
+// padded to one length T; with causal attention a real token never sees the padding after it.
+
+import Foundation
+import Tensor
+
+final class TrainableLlamaLayer: @unchecked Sendable {
+    let attentionNorm: Tensor   // [C]
+    let q, k, v, o: AdaptedProjection
+    let mlpNorm: Tensor         // [C]
+    let gate, up, down: AdaptedProjection
+
+    init(_ w: LlamaLayerWeights, index l: Int) {
+        attentionNorm = w.attentionNorm
+        q = AdaptedProjection(role: .q, layer: l, base: w.wq.frozen)
+        k = AdaptedProjection(role: .k, layer: l, base: w.wk.frozen)
+        v = AdaptedProjection(role: .v, layer: l, base: w.wv.frozen)
+        o = AdaptedProjection(role: .o, layer: l, base: w.wo.frozen)
+        mlpNorm = w.mlpNorm
+        gate = AdaptedProjection(role: .gate, layer: l, base: w.wGate.frozen)
+        up = AdaptedProjection(role: .up, layer: l, base: w.wUp.frozen)
+        down = AdaptedProjection(role: .down, layer: l, base: w.wDown.frozen)
+    }
+
+    var projections: [AdaptedProjection] { [q, k, v, o, gate, up, down] }
+
+    /// x: [B, T, C] -> [B, T, C].
+    func callAsFunction(_ x: Tensor, config c: LlamaConfig, mode: AdapterMode) throws -> Tensor {
+        let (b, t) = (x.shape[0], x.shape[1])
+        let hd = c.headDim
+        // attention block
+        let h = try x.rmsNorm(weight: attentionNorm, eps: c.rmsNormEps)                                   // [B, T, C]
+        let queries = try q(h, mode: mode).reshape([b, t, c.heads, hd]).permute([0, 2, 1, 3])            // [B, H, T, D]
+            .rope(theta: c.ropeTheta, rotaryDim: c.rotaryDim, layout: c.ropeLayout)
+        let keys = try k(h, mode: mode).reshape([b, t, c.kvHeads, hd]).permute([0, 2, 1, 3])             // [B, KVH, T, D]
+            .rope(theta: c.ropeTheta, rotaryDim: c.rotaryDim, layout: c.ropeLayout)
+        let values = try v(h, mode: mode).reshape([b, t, c.kvHeads, hd]).permute([0, 2, 1, 3])           // [B, KVH, T, D]
+        let a = try Tensor.attention(query: queries, key: keys, value: values, causal: true)              // [B, H, T, D]
+        let merged = try a.permute([0, 2, 1, 3]).contiguous().reshape([b, t, c.heads * hd])               // [B, T, H·D]
+        let x1 = try x + o(merged, mode: mode)                                                            // [B, T, C]
+        // MLP block
+        let h2 = try x1.rmsNorm(weight: mlpNorm, eps: c.rmsNormEps)                                       // [B, T, C]
+        let act = try gate(h2, mode: mode).silu() * up(h2, mode: mode)                                    // [B, T, hidden]
+        return try x1 + down(act, mode: mode)                                                             // [B, T, C]
+    }
+}
+
+public final class TrainableLlama: @unchecked Sendable {
+    public let model: LlamaModel
+    public var config: LlamaConfig { model.config }
+    let layers: [TrainableLlamaLayer]
+    let finalNorm: Tensor
+    let head: FrozenMatrix
+    /// Keep only each layer's input and recompute the rest in backward (far less memory for one
+    /// more forward pass). On by default.
+    public var recomputeLayers = true
+    /// The LoRA settings of the adapter being trained (nil: none yet).
+    public private(set) var lora: LoRAOptions?
+
+    public init(_ model: LlamaModel) {
+        self.model = model
+        layers = model.weights.layers.enumerated().map { TrainableLlamaLayer($1, index: $0) }
+        finalNorm = model.weights.finalNorm
+        head = model.weights.output.frozen
+    }
+
+    var projections: [AdaptedProjection] { layers.flatMap(\.projections) }
+
+    // MARK: - adapters
+
+    /// Puts a fresh LoRA update (A random, B zero: the model is unchanged) on the selected
+    /// projections. Deterministic for a given seed.
+    public func addLoRA(_ options: LoRAOptions, seed: UInt64) throws {
+        let names = try options.selectedProjections()
+        var rng = TensorRNG(seed: seed)
+        for p in projections where names.contains(p.role.projectionName ?? "") {
+            p.lora = LoRA(inFeatures: p.base.cols, outFeatures: p.base.rows, rank: options.rank, alpha: options.alpha,
+                          dropout: options.dropout, rng: &rng)
+        }
+        lora = options
+    }
+
+    /// Starts from a saved PEFT adapter: its weights become the trainable update (same modules,
+    /// rank and scale) and a frozen copy of them the reference (`AdapterMode.reference`).
+    /// `dropout` applies to the trainable update.
+    public func loadLoRA(from directory: URL, dropout: Float, seed: UInt64) throws {
+        let peft: PEFTAdapter
+        do { peft = try PEFTAdapter(directory: directory) } catch let error as TensorError {
+            throw GeneratorError.invalidWeights(error.description)
+        }
+        let bound = try LlamaAdapter(peft, config: config)   // checks every module against this model
+        var rng = TensorRNG(seed: seed)
+        var ranks = Set<Int>(), names = Set<String>(), alpha: Float = 0
+        for (l, layer) in layers.enumerated() {
+            for p in layer.projections {
+                guard let u = bound.layers[l][p.role] else { continue }
+                let trained = LoRA(inFeatures: p.base.cols, outFeatures: p.base.rows, rank: u.rank, alpha: u.scale * Float(u.rank),
+                                   dropout: dropout, rng: &rng)
+                trained.a.assignValues(u.a); trained.b.assignValues(u.b)
+                let frozen = LoRA(inFeatures: p.base.cols, outFeatures: p.base.rows, rank: u.rank, alpha: u.scale * Float(u.rank),
+                                  dropout: 0, rng: &rng)
+                frozen.a.assignValues(u.a); frozen.b.assignValues(u.b)
+                frozen.setTrainable(false)
+                p.lora = trained
+                p.reference = frozen
+                ranks.insert(u.rank); names.insert(p.role.projectionName ?? ""); alpha = u.scale * Float(u.rank)
+            }
+        }
+        guard ranks.count == 1, let rank = ranks.first else {
+            throw GeneratorError.invalidWeights("\(directory.path): adapters with several ranks (\(ranks.sorted())) cannot be trained further here")
+        }
+        lora = LoRAOptions(rank: rank, alpha: alpha, dropout: dropout,
+                           targets: LoRAOptions.projectionNames.filter { names.contains($0) })
+    }
+
+    /// Overwrites the trainable updates with a saved adapter's weights (resuming a checkpoint of
+    /// this same run); every adapted module must be in it with the same shapes.
+    public func restoreLoRAWeights(from directory: URL) throws {
+        let peft: PEFTAdapter
+        do { peft = try PEFTAdapter(directory: directory) } catch let error as TensorError {
+            throw GeneratorError.invalidWeights(error.description)
+        }
+        let bound = try LlamaAdapter(peft, config: config)
+        for (l, layer) in layers.enumerated() {
+            for p in layer.projections {
+                guard let lora = p.lora else { continue }
+                guard let u = bound.layers[l][p.role], u.a.shape == lora.a.shape, u.b.shape == lora.b.shape else {
+                    throw GeneratorError.invalidWeights("\(directory.path): no matching update for \(p.path) (rank \(lora.rank))")
+                }
+                lora.a.assignValues(u.a); lora.b.assignValues(u.b)
+            }
+        }
+    }
+
+    /// The trainable parameters under their PEFT names (`base_model.model.<module>.lora_A.weight`),
+    /// in model order.
+    public var trainableParameters: [(String, Tensor)] {
+        projections.flatMap { p -> [(String, Tensor)] in
+            guard let lora = p.lora else { return [] }
+            return lora.namedParameters().map { ("base_model.model.\(p.path).\($0.0)", $0.1) }
+        }
+    }
+
+    /// Dropout of the trainable updates on (training) or off (evaluation).
+    public func setTraining(_ on: Bool) {
+        for p in projections { p.lora?.training = on }
+    }
+
+    /// Writes the trainable updates as a PEFT adapter (adapter_config.json + adapter_model.safetensors)
+    /// in Hugging Face row order (GGUF's q/k permutation undone), loadable by `rag --adapter` and peft.
+    public func saveAdapter(to directory: URL, baseModelName: String) throws {
+        guard let options = lora else { throw GeneratorError.invalidOptions("the model has no LoRA adapter to save") }
+        var tensors: [(String, Tensor)] = []
+        var targets: [String] = []
+        for p in projections {
+            guard let lora = p.lora else { continue }
+            var b = lora.b.denseIfNeeded
+            if config.ropeLayout == .interleaved, p.role == .q || p.role == .k {
+                b = LlamaAdapter.halveRotaryRows(b, heads: p.role == .q ? config.heads : config.kvHeads, headDim: config.headDim)
+            }
+            tensors.append(("base_model.model.\(p.path).lora_A.weight", lora.a.denseIfNeeded))
+            tensors.append(("base_model.model.\(p.path).lora_B.weight", b))
+            if let name = p.role.projectionName, !targets.contains(name) { targets.append(name) }
+        }
+        let adapterConfig: [String: Any] = [
+            "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": options.rank, "lora_alpha": options.alpha,
+            "lora_dropout": options.dropout, "target_modules": targets, "bias": "none", "fan_in_fan_out": false,
+            "inference_mode": true, "use_rslora": false, "use_dora": false, "init_lora_weights": true,
+            "base_model_name_or_path": baseModelName, "modules_to_save": NSNull(),
+            "rank_pattern": [String: Any](), "alpha_pattern": [String: Any](),
+        ]
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let json = try JSONSerialization.data(withJSONObject: adapterConfig, options: [.prettyPrinted, .sortedKeys])
+        try json.write(to: directory.appendingPathComponent(PEFTAdapter.configFile), options: .atomic)
+        try SafeTensors.write(tensors, to: directory.appendingPathComponent(PEFTAdapter.weightsFile))
+    }
+
+    // MARK: - forward
+
+    /// The final hidden states h = rmsnorm(x) · final_norm for `ids` ([B·T], row-major): [B, T, C].
+    public func hiddenStates(_ ids: [Int], batch b: Int, length t: Int, mode: AdapterMode = .policy) throws -> Tensor {
+        let c = config
+        guard b > 0, t > 0, ids.count == b * t else {
+            throw GeneratorError.invalidOptions("\(ids.count) token ids for a batch of \(b) × \(t)")
+        }
+        guard t <= c.contextLength else {
+            throw GeneratorError.contextOverflow(promptTokens: t, contextLength: c.contextLength)
+        }
+        var x = Tensor(zeros: [b, t, c.dim])                                                         // [B, T, C]
+        for (i, id) in ids.enumerated() {
+            guard id >= 0, id < c.vocabSize else {
+                throw GeneratorError.invalidOptions("token id \(id) is outside the vocabulary (0 ..< \(c.vocabSize))")
+            }
+            try model.weights.embedding.row(id, into: x.data + i * c.dim)
+        }
+        for layer in layers {
+            let params = layer.projections.flatMap { $0.lora?.parameters() ?? [] }
+            guard recomputeLayers, GradMode.isEnabled else {
+                x = try layer(x, config: c, mode: mode)
+                continue
+            }
+            // Replay the same dropout masks when the layer is recomputed in backward.
+            let loras = layer.projections.compactMap(\.lora)
+            let seeds = loras.map(\.rng)
+            x = try Tensor.recomputed(x, parameters: params) { input in
+                for (l, s) in zip(loras, seeds) { l.rng = s }
+                return try layer(input, config: c, mode: mode)
+            }
+        }
+        return try x.rmsNorm(weight: finalNorm, eps: c.rmsNormEps)
+    }
+
+    /// logits [B, T, V] (for evaluation and tests; training uses `targetLogProbs`).
+    public func logits(_ ids: [Int], batch: Int, length: Int, mode: AdapterMode = .policy) throws -> Tensor {
+        try Tensor.linear(try hiddenStates(ids, batch: batch, length: length, mode: mode), frozen: head)
+    }
+
+    /// log p(targets[i] | ids[..i]) for every position, [B, T]; 0 where the target is -100.
+    /// The head and log-softmax are fused (no [B, T, V] logits are held).
+    public func targetLogProbs(_ ids: [Int], targets: [Int], batch: Int, length: Int, mode: AdapterMode = .policy) throws -> Tensor {
+        let h = try hiddenStates(ids, batch: batch, length: length, mode: mode)
+        return try Tensor.targetLogProbs(h, head: head, targets: targets)
+    }
+}
+
+extension Tensor {
+    /// Copies `src`'s values (same shape) into this parameter, outside autograd.
+    func assignValues(_ src: Tensor) {
+        let s = src.denseIfNeeded
+        data.update(from: s.data, count: Swift.min(count, s.count))
+        storage.markModified()
+    }
+}
+
+extension Tensor {
+    /// Self when dense, else a dense copy (no autograd).
+    var denseIfNeeded: Tensor { isContiguous ? self : denseCopy() }
+}
+
+extension TrainableLlama {
+    /// Seeds every adapter's dropout from (seed, step, micro-batch): a run, and a resumed run,
+    /// draw the same masks.
+    func reseedDropout(seed: UInt64, step: Int, micro: Int) {
+        for (i, p) in projections.enumerated() {
+            p.lora?.rng = TensorRNG(seed: seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(micro) &* 0xBF58_476D_1CE4_E5B9 &+ UInt64(i))
+        }
+    }
+}

@@ -1,0 +1,93 @@
+// Reading a training data file: JSONL (one object per line) or one JSON array of objects, each
+// object with where it came from (file:line, or file item N), so that bad data is reported there.
+
+import Foundation
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The data file is unreadable, malformed, empty, or a record lacks a field.
+    case data(String)
+    /// Options that do not fit together or do not fit the model.
+    case options(String)
+    /// A checkpoint that cannot be written or resumed.
+    case checkpoint(String)
+
+    public var description: String {
+        switch self {
+        case .data(let m): return "training data: \(m)"
+        case .options(let m): return "training options: \(m)"
+        case .checkpoint(let m): return "checkpoint: \(m)"
+        }
+    }
+}
+
+/// One JSON object of a data file and where it is.
+struct DataRecord {
+    let location: String
+    let object: [String: Any]
+
+    /// An error naming this record's place and a field.
+    func fail(_ field: String, _ why: String) -> TrainingError {
+        .data("\(location): field '\(field)' \(why)")
+    }
+
+    func string(_ field: String) throws -> String {
+        guard let value = object[field] else { throw fail(field, "is missing") }
+        guard let s = value as? String else { throw fail(field, "must be a string") }
+        return s
+    }
+
+    func optionalString(_ field: String) throws -> String? {
+        guard let value = object[field], !(value is NSNull) else { return nil }
+        guard let s = value as? String else { throw fail(field, "must be a string") }
+        return s
+    }
+}
+
+enum DataRecords {
+    /// Every object in `url`: a JSON array when the file starts with `[`, else JSONL (blank lines skipped).
+    static func read(_ url: URL) throws -> [DataRecord] {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TrainingError.data("\(url.path): cannot read (\(error.localizedDescription))")
+        }
+        let name = url.lastPathComponent
+        let firstByte = data.first { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }
+        var records: [DataRecord] = []
+        if firstByte == UInt8(ascii: "[") {
+            let parsed: Any
+            do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+                throw TrainingError.data("\(name): not valid JSON (\(Self.reason(error)))")
+            }
+            guard let array = parsed as? [Any] else { throw TrainingError.data("\(name): the top level is not an array") }
+            for (i, item) in array.enumerated() {
+                guard let object = item as? [String: Any] else {
+                    throw TrainingError.data("\(name) item \(i + 1): not a JSON object")
+                }
+                records.append(DataRecord(location: "\(name) item \(i + 1)", object: object))
+            }
+        } else {
+            guard let text = String(data: data, encoding: .utf8) else { throw TrainingError.data("\(name): not UTF-8 text") }
+            var lineNumber = 0
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                lineNumber += 1
+                let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed.isEmpty { continue }
+                let parsed: Any
+                do { parsed = try JSONSerialization.jsonObject(with: Data(trimmed.utf8)) } catch {
+                    throw TrainingError.data("\(name):\(lineNumber): malformed JSON (\(Self.reason(error)))")
+                }
+                guard let object = parsed as? [String: Any] else {
+                    throw TrainingError.data("\(name):\(lineNumber): not a JSON object")
+                }
+                records.append(DataRecord(location: "\(name):\(lineNumber)", object: object))
+            }
+        }
+        guard !records.isEmpty else { throw TrainingError.data("\(name): the dataset is empty") }
+        return records
+    }
+
+    private static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+}

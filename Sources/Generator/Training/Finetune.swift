@@ -1,0 +1,77 @@
+// The fine-tuning stages as the application calls them: read and check the data, put a LoRA
+// adapter on the trainable Llama (fresh, or from a saved adapter), run the shared loop, write the
+// PEFT adapter to the output folder.
+
+import Foundation
+import Tensor
+
+/// DPO's loss on z = (log π_c - log π_r) - (log ref_c - log ref_r): `sigmoid` -log σ(βz) (with
+/// label smoothing ε: conservative DPO), `ipo` (z - 1/2β)², `hinge` max(0, 1 - βz).
+public enum DPOLoss: String, Sendable, CaseIterable {
+    case sigmoid, ipo, hinge
+}
+
+public struct DPOOptions: Sendable {
+    public var beta: Double = 0.1
+    public var loss: DPOLoss = .sigmoid
+    public var labelSmoothing: Double = 0
+    /// No reference model: its log-probabilities are taken as 0.
+    public var referenceFree = false
+    public init() {}
+}
+
+/// What was read from the data file, for the user to check before training starts.
+public struct DatasetSummary: Sendable {
+    public var format: String
+    public var examples: Int
+    public var truncated: Int
+    public var dropped: Int
+    public var tokens: Int
+}
+
+public enum Finetune {
+    /// Supervised fine-tuning on chat data. `onData` is told what was read before training starts.
+    public static func sft(model: LlamaModel, data: URL, output: URL, options: FinetuneOptions, baseModelName: String,
+                           onData: (DatasetSummary) -> Void = { _ in }, shouldStop: @escaping @Sendable () -> Bool = { false },
+                           progress: @escaping (FinetuneProgress) -> Void = { _ in }) throws -> FinetuneOutcome {
+        try options.validate()
+        let dataset = try ChatDataset(url: data, model: model, maxLength: options.maxLength, trainOnPrompt: options.trainOnPrompt)
+        onData(DatasetSummary(format: dataset.format.rawValue, examples: dataset.sequences.count, truncated: dataset.truncated,
+                              dropped: dataset.dropped, tokens: dataset.sequences.reduce(0) { $0 + $1.ids.count }))
+        let trainable = try prepare(model, options: options)
+        let objective = SFTObjective(model: trainable, sequences: dataset.sequences)
+        return try FinetuneLoop(model: trainable, objective: objective, options: options, output: output,
+                                baseModelName: baseModelName, shouldStop: shouldStop, progress: progress).run()
+    }
+
+    /// Direct preference optimisation on preference pairs.
+    public static func dpo(model: LlamaModel, data: URL, output: URL, options: FinetuneOptions, dpo: DPOOptions, baseModelName: String,
+                           onData: (DatasetSummary) -> Void = { _ in }, shouldStop: @escaping @Sendable () -> Bool = { false },
+                           progress: @escaping (FinetuneProgress) -> Void = { _ in }) throws -> FinetuneOutcome {
+        try options.validate()
+        guard dpo.beta > 0, dpo.beta.isFinite else { throw TrainingError.options("--beta must be positive") }
+        guard dpo.labelSmoothing >= 0, dpo.labelSmoothing < 0.5 else { throw TrainingError.options("--label-smoothing must be in [0, 0.5)") }
+        let dataset = try PreferenceDataset(url: data, model: model, maxLength: options.maxLength)
+        onData(DatasetSummary(format: dataset.format.rawValue, examples: dataset.pairs.count, truncated: dataset.truncated,
+                              dropped: dataset.dropped, tokens: dataset.pairs.reduce(0) { $0 + $1.chosen.ids.count + $1.rejected.ids.count }))
+        let trainable = try prepare(model, options: options)
+        let objective = DPOObjective(model: trainable, pairs: dataset.pairs, beta: dpo.beta, loss: dpo.loss,
+                                     labelSmoothing: dpo.labelSmoothing, referenceFree: dpo.referenceFree)
+        return try FinetuneLoop(model: trainable, objective: objective, options: options, output: output,
+                                baseModelName: baseModelName, shouldStop: shouldStop, progress: progress).run()
+    }
+
+    /// The trainable model with its adapter: from `initialAdapter`, else fresh (seeded).
+    static func prepare(_ model: LlamaModel, options: FinetuneOptions) throws -> TrainableLlama {
+        if model.adapter != nil {
+            throw TrainingError.options("train on the base model; pass the adapter to start from as the initial adapter instead")
+        }
+        let trainable = TrainableLlama(model)
+        if let initial = options.initialAdapter {
+            try trainable.loadLoRA(from: initial, dropout: options.lora.dropout, seed: options.seed)
+        } else {
+            try trainable.addLoRA(options.lora, seed: options.seed)
+        }
+        return trainable
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+// A linear layer whose weight is not trained (the base of LoRA / QLoRA): y = x Wᵀ, and backward
+// sends only dx = dy W. W stays as it was loaded: GGUF blocks are multiplied a tile of rows at a
+// time (dequantized into a small scratch, never as a whole), a dense tensor directly.
+
+/// A weight matrix W [rows, cols] that is read, never written: quantized blocks or dense Float32.
+public enum FrozenMatrix: @unchecked Sendable {
+    case quantized(QuantizedMatrix)
+    /// Contiguous [rows, cols].
+    case dense(Tensor)
+
+    public var rows: Int {
+        switch self {
+        case .quantized(let m): return m.rows
+        case .dense(let t): return t.shape[0]
+        }
+    }
+
+    public var cols: Int {
+        switch self {
+        case .quantized(let m): return m.cols
+        case .dense(let t): return t.shape[1]
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .quantized(let m): return m.name
+        case .dense(let t): return t.name ?? "weight"
+        }
+    }
+
+    /// Y[n, rows] = X[n, cols] Wᵀ.
+    public func multiply(_ x: UnsafePointer<Float>, n: Int, into y: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        switch self {
+        case .quantized(let m): m.matmul(x, n: n, into: y)
+        case .dense(let t):
+            Threads.sgemm(transA: false, transB: true, m: n, n: rows, k: cols, alpha: 1, a: x, lda: cols,
+                          b: t.data, ldb: cols, beta: 0, c: y, ldc: rows)
+        }
+    }
+
+    /// DX[n, cols] += DY[n, rows] W (the backward of `multiply`).
+    public func multiplyTransposedAdding(_ dy: UnsafePointer<Float>, n: Int, into dx: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        forEachRowTile(tileRows: 256) { range, tile in
+            // DX += DY[:, range] W[range]
+            Threads.sgemm(transA: false, transB: false, m: n, n: cols, k: range.count, alpha: 1, a: dy + range.lowerBound,
+                          lda: rows, b: tile, ldb: cols, beta: 1, c: dx, ldc: cols)
+        }
+    }
+
+    /// Calls `body` with consecutive tiles of at most `tileRows` rows of W as dense Float32
+    /// ([count, cols], row-major): quantized rows dequantized into one reused scratch tile (the
+    /// rows split over threads), dense rows in place.
+    public func forEachRowTile(tileRows: Int, _ body: (Range<Int>, UnsafePointer<Float>) -> Void) {
+        let step = Swift.max(1, Swift.min(tileRows, rows))
+        switch self {
+        case .dense(let t):
+            for r0 in stride(from: 0, to: rows, by: step) {
+                body(r0..<Swift.min(rows, r0 + step), t.data + r0 * cols)
+            }
+        case .quantized(let m):
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: step * cols)
+            defer { tile.deallocate() }
+            for r0 in stride(from: 0, to: rows, by: step) {
+                let range = r0..<Swift.min(rows, r0 + step)
+                Threads.parallelFor(range.count, costPerItem: 4 * cols) { part in
+                    for r in part { try? m.row(range.lowerBound + r, into: tile + r * cols) }   // r is in range
+                }
+                body(range, tile)
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// y = x Wᵀ for a frozen W [out, in]: x [..., in] -> [..., out]. Only x receives a gradient.
+    public static func linear(_ x: Tensor, frozen w: FrozenMatrix) throws -> Tensor {
+        let inF = w.cols, outF = w.rows
+        guard x.rank >= 1, x.shape[x.rank - 1] == inF else {
+            throw TensorError.shapeMismatch("linear: input \(x.shape) with weight [\(outF), \(inF)] (\(w.name))")
+        }
+        let xc = x.contiguousData()
+        let rows = x.count / Swift.max(inF, 1)
+        let out = Tensor(zeros: Array(x.shape.dropLast()) + [outF])
+        w.multiply(xc.data, n: rows, into: out.data)
+        return record(out, inputs: [x]) { g in
+            let gc = g.contiguousData()
+            let gx = Tensor(zeros: x.shape)                   // dX = dY W
+            w.multiplyTransposedAdding(gc.data, n: rows, into: gx.data)
+            x.receiveGrad(gx, owned: true)
+        }
+    }
+}

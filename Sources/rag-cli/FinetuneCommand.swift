@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Generator
+import RAG
+
+struct FinetuneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finetune",
+        abstract: "Retrain the generator on your data with LoRA (QLoRA over a GGUF model); use the result with --adapter.",
+        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self])
+}
+
+/// The flags every stage shares.
+struct FinetuneFlags: ParsableArguments {
+    @Option(name: .long, help: "Generator to train: a GGUF file or Hugging Face folder (default: SmolLM2-135M-Instruct Q4_1).")
+    var model: String?
+    @Option(name: .long, help: "Training data: JSONL or a JSON array (the format is detected and printed).")
+    var data: String
+    @Option(name: .long, help: "Output folder: the PEFT adapter, checkpoint-N folders.")
+    var out: String
+    @Option(name: .long) var epochs: Int = 3
+    @Option(name: .long, help: "Stop after this many optimizer steps.") var maxSteps: Int?
+    @Option(name: .long, help: "Peak learning rate (AdamW, linear warmup then cosine decay).") var lr: Float = 1e-4
+    @Option(name: .long, help: "Fraction of the steps spent warming up.") var warmupRatio: Float = 0.03
+    @Option(name: .long) var weightDecay: Float = 0
+    @Option(name: .long, help: "Sequences per micro-batch.") var batchSize: Int = 1
+    @Option(name: .long, help: "Micro-batches per optimizer step.") var gradAccum: Int = 4
+    @Option(name: .long, help: "Clip the global gradient norm to this.") var maxGradNorm: Float = 1
+    @Option(name: .long, help: "Longer sequences are cut to this many tokens (their end is dropped).") var maxLength: Int = 1024
+    @Option(name: .long) var seed: UInt64 = 42
+    @Option(name: .long, help: "LoRA rank r.") var loraR: Int = 8
+    @Option(name: .long, help: "LoRA alpha (the update is scaled by alpha / r).") var loraAlpha: Float = 16
+    @Option(name: .long) var loraDropout: Float = 0
+    @Option(name: .long, help: "Projections to adapt: names (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear.")
+    var loraTargets: String = "q_proj,v_proj"
+    @Option(name: .long, help: "Start from this PEFT adapter (e.g. the SFT result before DPO) instead of a fresh one.")
+    var adapter: String?
+    @Flag(name: .long, help: "Train every weight instead of LoRA (not available yet).") var full = false
+    @Option(name: .long, help: "Fraction of the data held out for evaluation.") var evalSplit: Double = 0
+    @Option(name: .long, help: "Evaluate every N steps (default: each epoch).") var evalEvery: Int = 0
+    @Option(name: .long, help: "Stop when the evaluation loss has not improved for N evaluations (0 = never).") var earlyStopping: Int = 0
+    @Option(name: .long, help: "Save a checkpoint every N steps.") var saveEvery: Int = 0
+    @Option(name: .long, help: "Continue from a checkpoint folder (OUT/checkpoint-N).") var resume: String?
+    @Option(name: .long, help: "Append metrics as JSON lines to this file.") var log: String?
+    @Flag(name: .long, help: "Do not recompute layers in backward (faster, far more memory).") var noRecompute = false
+
+    func validate() throws {
+        if full { throw ValidationError("--full (full-parameter training) is not available yet; train a LoRA adapter (the default)") }
+    }
+
+    var options: FinetuneOptions {
+        var o = FinetuneOptions()
+        o.epochs = epochs; o.maxSteps = maxSteps; o.learningRate = lr; o.warmupRatio = warmupRatio; o.weightDecay = weightDecay
+        o.batchSize = batchSize; o.gradAccum = gradAccum; o.maxGradNorm = maxGradNorm; o.maxLength = maxLength; o.seed = seed
+        o.lora = LoRAOptions(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targets: LoRAOptions.parseTargets(loraTargets))
+        o.initialAdapter = adapter.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        o.evalSplit = evalSplit; o.evalEvery = evalEvery; o.earlyStoppingPatience = earlyStopping; o.saveEvery = saveEvery
+        o.resume = resume.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        o.logFile = log.map { URL(fileURLWithPath: $0) }
+        o.recomputeLayers = !noRecompute
+        return o
+    }
+
+    /// Runs a stage with the progress bar, Ctrl-C saving a checkpoint, and the closing summary.
+    func run(_ stage: GeneratorFinetuning.Stage, name: String, options: FinetuneOptions) throws {
+        let interrupt = Interrupt.install()
+        let bar = TrainingProgressBar()
+        let outURL = URL(fileURLWithPath: out, isDirectory: true)
+        let result = try GeneratorFinetuning.run(stage, modelPath: model ?? ProcessInfo.processInfo.environment["RAG_MODEL"],
+                                                 data: URL(fileURLWithPath: data), output: outURL, options: options,
+                                                 log: { Console.err($0) }, shouldStop: { interrupt.fired }) { bar.update($0) }
+        bar.finish()
+        if let checkpoint = result.interruptedCheckpoint {
+            Console.out("interrupted at step \(result.steps)/\(result.totalSteps); checkpoint saved to \(checkpoint.path)")
+            Console.out("resume with: rag finetune \(name) <same flags> --resume \(checkpoint.path)")
+            throw ExitCode(130)
+        }
+        var line = "trained \(result.steps) steps on \(result.trainExamples) examples in \(TrainingProgressBar.duration(result.seconds))"
+        line += String(format: " (%.0f tokens/s)", result.tokensPerSecond)
+        if let f = result.firstLoss, let l = result.lastLoss { line += String(format: "; loss %.4f → %.4f", f, l) }
+        if let e = result.evalLoss { line += String(format: "; eval loss %.4f on %d held out", e, result.evalExamples) }
+        if result.stoppedEarly { line += "; stopped early (no eval improvement)" }
+        if let peak = result.peakMemoryBytes { line += "; peak memory \(peak / (1 << 20)) MB" }
+        Console.out(line)
+        Console.out("adapter saved to \(out); use it with: rag ask --adapter \(out) …")
+    }
+}
+
+struct FinetuneSFTCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft",
+        abstract: "Supervised fine-tuning on conversations (alpaca, messages, sharegpt or prompt/completion records).",
+        discussion: "Loss on the assistant's tokens only (--train-on-prompt to include the prompt).")
+
+    @OptionGroup var flags: FinetuneFlags
+    @Flag(name: .long, help: "Learn the prompt's tokens too, not only the assistant's.") var trainOnPrompt = false
+
+    func run() async throws {
+        var o = flags.options
+        o.trainOnPrompt = trainOnPrompt
+        try flags.run(.sft, name: "sft", options: o)
+    }
+}
+
+struct FinetuneDPOCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dpo",
+        abstract: "Direct preference optimisation on {prompt, chosen, rejected}, sharegpt-style or ranked records.",
+        discussion: "The reference is the starting model (the base, or --adapter) with the trained update off; no second copy is loaded.")
+
+    @OptionGroup var flags: FinetuneFlags
+    @Option(name: .long, help: "DPO beta (strength of the KL constraint).") var beta: Double = 0.1
+    @Option(name: .long, help: "Loss: sigmoid, ipo or hinge.") var loss: String = "sigmoid"
+    @Option(name: .long, help: "Label smoothing (conservative DPO), in [0, 0.5).") var labelSmoothing: Double = 0
+    @Flag(name: .long, help: "No reference model (its log-probabilities are taken as 0).") var referenceFree = false
+
+    func validate() throws {
+        guard DPOLoss(rawValue: loss) != nil else {
+            throw ValidationError("--loss must be one of \(DPOLoss.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        var d = DPOOptions()
+        d.beta = beta; d.loss = DPOLoss(rawValue: loss) ?? .sigmoid; d.labelSmoothing = labelSmoothing; d.referenceFree = referenceFree
+        try flags.run(.dpo(d), name: "dpo", options: flags.options)
+    }
+}

@@ -1,0 +1,10 @@
+#!/bin/sh
+# bench-train at 1 and 2 threads, SFT and DPO (release build). Usage: bench/train/run.sh [extra args]
+set -e
+cd "$(dirname "$0")/../.."
+swift build -c release --product bench-train
+for threads in 1 2; do
+  for stage in sft dpo; do
+    RAG_THREADS=$threads .build/release/bench-train $stage "$@"
+  done
+done
