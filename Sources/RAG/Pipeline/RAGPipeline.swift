@@ -23,6 +23,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var minRelevance = 0.3
         /// Tokens of context the prompt may use (capped by the model's own limit).
         public var contextBudget = 4096
+        /// What a follow-up question retrieves with (see FollowUpRetrieval: measured on
+        /// corpus/evaluation/followups.jsonl, the recent turns retrieve best).
+        public var followUpRetrieval = FollowUpRetrieval.recentTurns
         public var models = ModelLocator()
 
         public init(database: URL) { self.database = database }
@@ -186,11 +189,16 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
         var passages: [Passage] = []
-        var messages = request.messages
+        // The context left for the conversation once the answer's tokens are set aside; with
+        // retrieval, earlier turns may use half of it and the passages the rest.
+        let available = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - 16
+        var messages = ConversationWindow.fit(request.messages, budget: request.useRetrieval ? available / 2 : available,
+                                              countTokens: gen.countTokens)
 
         if request.useRetrieval {
             let t0 = Date()
-            let retrieved = try retrieve(question, options: request.search)
+            let query = try configuration.followUpRetrieval.query(for: messages, generator: gen)
+            let retrieved = try retrieve(query, options: request.search)
             timings.retrieveMs = Date().timeIntervalSince(t0) * 1000
             let best = retrieved.map(\.similarity).max() ?? 0
             if retrieved.isEmpty || best < configuration.minRelevance {
@@ -200,11 +208,14 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             }
             let numbered = retrieved.enumerated().map { i, r in
                 Passage(n: i + 1, file: r.chunk.path, page: r.chunk.page, section: r.chunk.section, score: r.score,
-                        text: r.chunk.text, chunkID: r.chunk.id)
+                        text: r.chunk.text, chunkID: r.chunk.id, documentID: r.chunk.documentID)
             }
+            let system = template.system(keeping: messages.filter { $0.role == "system" }.map(\.content))
+            messages.removeAll { $0.role == "system" }
             // Fit passages into what the context leaves after the history and the answer's tokens.
             let history = messages.dropLast().map { gen.countTokens($0.content) + 4 }.reduce(0, +)
-            let budget = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - history - 16
+                + gen.countTokens(system) - gen.countTokens(template.system)
+            let budget = available - history
             guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {
                 throw RAGError.invalidInput("the question is too long for the model's context (\(gen.contextLength) tokens)")
             }
@@ -212,8 +223,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             if let last = messages.lastIndex(where: { $0.role == "user" }) {
                 messages[last].content = template.userMessage(passages: kept, question: question)
             }
-            messages.removeAll { $0.role == "system" }
-            messages.insert(ChatTurn(role: "system", content: template.system), at: 0)
+            messages.insert(ChatTurn(role: "system", content: system), at: 0)
         }
 
         let prompt = try gen.renderChat(messages)
