@@ -23,8 +23,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var minRelevance = 0.3
         /// Tokens of context the prompt may use (capped by the model's own limit).
         public var contextBudget = 4096
-        /// What a follow-up question retrieves with (see FollowUpRetrieval: measured on
-        /// corpus/evaluation/followups.jsonl, the recent turns retrieve best).
+        /// What a follow-up question retrieves with. On corpus/evaluation/followups.jsonl
+        /// (`rag eval followups`) hit@5 is 1.000 with the recent turns, 0.929 for the question
+        /// alone and 0.881 rewritten by SmolLM2-135M.
         public var followUpRetrieval = FollowUpRetrieval.recentTurns
         public var models = ModelLocator()
 
