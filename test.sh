@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
 scripts/fetch-models.sh
-# The official OpenAI client, for the compatibility test that talks to the real server.
-python3 -m pip install --quiet --disable-pip-version-check openai
+# The official OpenAI client, for the compatibility test that talks to the real server; Selenium,
+# for the browser test that drives the web page in Chromium (Tests/ServerTests/BrowserTests.swift).
+python3 -m pip install --quiet --disable-pip-version-check openai selenium
 swift test -c release

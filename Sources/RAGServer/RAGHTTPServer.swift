@@ -71,6 +71,7 @@ public struct RAGHTTPServer: Sendable {
         OpenAIController(state: state).addRoutes(to: router)
         RetrievalController(state: state).addRoutes(to: router)
         DocumentsController(state: state).addRoutes(to: router)
+        DocumentFileController(state: state).addRoutes(to: router)
         WebPageController().addRoutes(to: router)
         return router
     }

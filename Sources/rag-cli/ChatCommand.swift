@@ -5,7 +5,7 @@ import RAG
 struct ChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chat",
-        abstract: "A conversation about the knowledge base; each question retrieves anew. /reset clears, /exit ends.")
+        abstract: "A conversation about the knowledge base: earlier turns stay in the prompt, and a follow-up question is retrieved with the questions before it. /reset clears, /exit ends.")
 
     @OptionGroup var base: BaseOptions
     @OptionGroup var generator: GeneratorOptions

@@ -5,7 +5,7 @@ import RAG
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Measure retrieval or answers against a file of questions.",
-        subcommands: [EvalRetrievalCommand.self, EvalAnswersCommand.self])
+        subcommands: [EvalRetrievalCommand.self, EvalAnswersCommand.self, EvalFollowUpsCommand.self])
 }
 
 struct EvalRetrievalCommand: AsyncParsableCommand {

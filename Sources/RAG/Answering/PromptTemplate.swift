@@ -58,6 +58,13 @@ public struct PromptTemplate: Sendable, Equatable {
         self.init(system: join("system"), user: user)
     }
 
+    /// The system prompt of an answer with retrieval: the template's rules first, then the system
+    /// prompts the client sent (kept, not replaced: they say who the assistant is for that client).
+    public func system(keeping clientSystem: [String]) -> String {
+        let extra = clientSystem.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        return ([system] + extra).joined(separator: "\n\n")
+    }
+
     /// How one passage appears in the prompt.
     public static func render(_ p: Passage) -> String {
         "[\(p.n)] (\(p.label))\n\(p.text)"

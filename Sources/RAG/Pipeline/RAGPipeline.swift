@@ -23,6 +23,10 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var minRelevance = 0.3
         /// Tokens of context the prompt may use (capped by the model's own limit).
         public var contextBudget = 4096
+        /// What a follow-up question retrieves with. On corpus/evaluation/followups.jsonl
+        /// (`rag eval followups`) hit@5 is 1.000 with the recent turns, 0.929 for the question
+        /// alone and 0.881 rewritten by SmolLM2-135M.
+        public var followUpRetrieval = FollowUpRetrieval.recentTurns
         public var models = ModelLocator()
 
         public init(database: URL) { self.database = database }
@@ -211,11 +215,16 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
         var passages: [Passage] = []
-        var messages = request.messages
+        // The context left for the conversation once the answer's tokens are set aside; with
+        // retrieval, earlier turns may use half of it and the passages the rest.
+        let available = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - PromptBudget.reservedTokens
+        var messages = ConversationWindow.fit(request.messages, budget: request.useRetrieval ? available / 2 : available,
+                                              countTokens: gen.countTokens)
 
         if request.useRetrieval {
             let t0 = Date()
-            let retrieved = try retrieve(question, options: request.search)
+            let query = try configuration.followUpRetrieval.query(for: messages, generator: gen)
+            let retrieved = try retrieve(query, options: request.search)
             timings.retrieveMs = Date().timeIntervalSince(t0) * 1000
             let best = retrieved.map(\.similarity).max() ?? 0
             if retrieved.isEmpty || best < configuration.minRelevance {
@@ -225,12 +234,15 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             }
             let numbered = retrieved.enumerated().map { i, r in
                 Passage(n: i + 1, file: r.chunk.path, page: r.chunk.page, section: r.chunk.section, score: r.score,
-                        text: r.chunk.text, chunkID: r.chunk.id)
+                        text: r.chunk.text, chunkID: r.chunk.id, documentID: r.chunk.documentID)
             }
+            let system = template.system(keeping: messages.filter { $0.role == "system" }.map(\.content))
+            messages.removeAll { $0.role == "system" }
             // Fit passages into what the context leaves after the history and the answer's tokens.
             let budget = PromptBudget.forPassages(contextBudget: configuration.contextBudget, contextLength: gen.contextLength,
                                                   maxTokens: request.generation.maxTokens,
                                                   history: messages.dropLast().map(\.content), countTokens: gen.countTokens)
+                - (gen.countTokens(system) - gen.countTokens(template.system))  // a client's system prompt kept beside the template's
             guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {
                 throw RAGError.invalidInput("the question is too long for the model's context (\(gen.contextLength) tokens)")
             }
@@ -238,8 +250,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             if let last = messages.lastIndex(where: { $0.role == "user" }) {
                 messages[last].content = template.userMessage(passages: kept, question: question)
             }
-            messages.removeAll { $0.role == "system" }
-            messages.insert(ChatTurn(role: "system", content: template.system), at: 0)
+            messages.insert(ChatTurn(role: "system", content: system), at: 0)
         }
 
         let prompt = try gen.chatTokens(messages)

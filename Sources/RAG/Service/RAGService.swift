@@ -37,4 +37,7 @@ public protocol RAGService: Sendable {
     func sync(progress: @escaping @Sendable (IngestProgress) -> Void) async throws -> IngestReport
 
     func stats() async throws -> StoreStats
+
+    /// Document `id`'s original file (nil when there is no such document); DocumentFile.swift.
+    func documentFile(id: Int64) async throws -> DocumentFile?
 }

@@ -8,6 +8,9 @@ struct HealthController {
     struct Health: Encodable {
         var status: String
         var message: String?
+        /// Whether /v1 routes need `Authorization: Bearer KEY` (the page asks for the key first).
+        var authRequired: Bool
+        enum CodingKeys: String, CodingKey { case status, message, authRequired = "auth_required" }
     }
 
     func addRoutes(to router: Router<ServerContext>) {
@@ -16,14 +19,16 @@ struct HealthController {
     }
 
     @Sendable func health(_ request: Request, context: ServerContext) async throws -> Response {
+        let auth = state.config.apiKey != nil
         switch await state.provider.state {
-        case .ready: return JSONCoding.response(Health(status: "ok"))
+        case .ready: return JSONCoding.response(Health(status: "ok", authRequired: auth))
         case .loading:
-            var r = JSONCoding.response(Health(status: "loading"), status: .serviceUnavailable)
+            var r = JSONCoding.response(Health(status: "loading", authRequired: auth), status: .serviceUnavailable)
             r.headers[.retryAfter] = "1"
             return r
-        case .failed(let m): return JSONCoding.response(Health(status: "error", message: m), status: .serviceUnavailable)
-        case .closed: return JSONCoding.response(Health(status: "shutting_down"), status: .serviceUnavailable)
+        case .failed(let m):
+            return JSONCoding.response(Health(status: "error", message: m, authRequired: auth), status: .serviceUnavailable)
+        case .closed: return JSONCoding.response(Health(status: "shutting_down", authRequired: auth), status: .serviceUnavailable)
         }
     }
 
