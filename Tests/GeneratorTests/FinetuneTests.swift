@@ -52,7 +52,7 @@ final class FinetuneTests: TemporaryFolderTestCase {
         let adapted = try model.adapted(by: out)
         for (prompt, answer) in examples {
             let gen = Generator(model: adapted, threads: 1)
-            let ids = adapted.promptTokens(for: [ChatMessage(role: "user", content: prompt)])
+            let ids = try adapted.promptTokens(for: [ChatMessage(role: "user", content: prompt)])
             let text = try gen.generate(promptTokens: ids, options: .greedy(maxTokens: 6)).text
             XCTAssertEqual(text, answer, "prompt \(prompt)")
         }
@@ -225,7 +225,7 @@ final class FinetuneTests: TemporaryFolderTestCase {
             let prompt = try model.chatTemplate.encode(Array(messages.prefix(1)), tokenizer: model.tokenizer, addGenerationPrompt: true)
             let plain = [ChatMessage(role: "user", content: "What is RAG?")]
             XCTAssertEqual(try model.chatTemplate.encode(plain, tokenizer: model.tokenizer, addGenerationPrompt: true).ids,
-                           model.promptTokens(for: plain), "same ids as inference's prompt")
+                           try model.promptTokens(for: plain), "same ids as inference's prompt")
             XCTAssertFalse(prompt.isAssistant.contains(true))
         }
     }

@@ -183,7 +183,7 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
         }
         let dir = folder.appendingPathComponent("smol-adapter")
         try trainable.saveAdapter(to: dir, baseModelName: RealModel.fileName)
-        let ids = Array(model.promptTokens(for: [.init(role: "user", content: "What is the capital of France?")]))
+        let ids = Array(try model.promptTokens(for: [.init(role: "user", content: "What is the capital of France?")]))
         let ours = rows(try noGrad { try trainable.logits(ids, batch: 1, length: ids.count) })
         let loaded = try fastLogits(try model.adapted(by: dir), ids)
         let base = try fastLogits(model, ids)
