@@ -10,15 +10,7 @@ struct AskCommand: AsyncParsableCommand {
 
     @OptionGroup var base: BaseOptions
     @OptionGroup var generator: GeneratorOptions
-
-    @Option(name: .long, help: "How many passages to retrieve.")
-    var k: Int = 5
-
-    @Option(name: .long, help: "vector, lexical or hybrid.")
-    var mode: RetrievalMode = .hybrid
-
-    @Option(name: .long, help: "Only documents whose path matches this glob.")
-    var filter: String?
+    @OptionGroup var retrieval: RetrievalOptions
 
     @Flag(name: .long, help: "Print the answer, sources, usage and timings as JSON.")
     var json = false
@@ -26,9 +18,7 @@ struct AskCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the answer when it is complete instead of streaming it.")
     var noStream = false
 
-    func validate() throws {
-        if let problem = SearchOptions(k: k).kProblem(for: .answer) { throw ValidationError("--k \(problem)") }
-    }
+    func validate() throws { _ = try retrieval.search(for: .answer) }
 
     struct Output: Encodable {
         var answer: String
@@ -45,7 +35,7 @@ struct AskCommand: AsyncParsableCommand {
         let pipeline = try RAGPipeline.open(c)
         let interrupt = Interrupt.install()
         let streaming = !json && !noStream
-        let request = AnswerRequest(question: question, search: SearchOptions(k: k, mode: mode, pathGlob: filter),
+        let request = AnswerRequest(question: question, search: try retrieval.search(for: .answer),
                                     generation: generator.generation)
         let result = try await pipeline.answer(request) { piece in
             if streaming { Console.stream(piece) }

@@ -17,7 +17,7 @@ struct ChatCommand: AsyncParsableCommand {
     var history: Int = 6
 
     func validate() throws {
-        if let problem = SearchOptions(k: k).kProblem(for: .answer) { throw ValidationError("--k \(problem)") }
+        try validateK(k, for: .answer)
     }
 
     func run() async throws {

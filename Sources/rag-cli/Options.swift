@@ -85,4 +85,28 @@ struct GeneratorOptions: ParsableArguments {
     }
 }
 
+/// How `search` and `ask` retrieve: how many hits, by which ranking, from which documents.
+struct RetrievalOptions: ParsableArguments {
+    @Option(name: .long, help: "How many hits (search: default 10, at most 1000) or passages (ask: default 5, at most 50).")
+    var k: Int?
+
+    @Option(name: .long, help: "vector, lexical or hybrid.")
+    var mode: RetrievalMode = .hybrid
+
+    @Option(name: .long, help: "Only documents whose path matches this glob.")
+    var filter: String?
+
+    /// The search options for `use`, whose rule bounds `k` and whose default fills it.
+    func search(for use: RetrievalUse) throws -> SearchOptions {
+        let options = SearchOptions(k: k ?? (use == .search ? 10 : 5), mode: mode, pathGlob: filter)
+        try validateK(options.k, for: use)
+        return options
+    }
+}
+
+/// `--k` checked against RAG's rule for what the retrieval is for.
+func validateK(_ k: Int, for use: RetrievalUse) throws {
+    if let problem = SearchOptions(k: k).kProblem(for: use) { throw ValidationError("--k \(problem)") }
+}
+
 extension RetrievalMode: ExpressibleByArgument {}

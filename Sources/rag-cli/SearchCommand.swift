@@ -9,28 +9,18 @@ struct SearchCommand: AsyncParsableCommand {
     var query: String
 
     @OptionGroup var base: BaseOptions
-
-    @Option(name: .long, help: "How many hits.")
-    var k: Int = 10
-
-    @Option(name: .long, help: "vector, lexical or hybrid.")
-    var mode: RetrievalMode = .hybrid
-
-    @Option(name: .long, help: "Only documents whose path matches this glob.")
-    var filter: String?
+    @OptionGroup var retrieval: RetrievalOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    func validate() throws {
-        if let problem = SearchOptions(k: k).kProblem(for: .search) { throw ValidationError("--k \(problem)") }
-    }
+    func validate() throws { _ = try retrieval.search(for: .search) }
 
     struct Output: Encodable { var hits: [SearchHit] }
 
     func run() async throws {
         let pipeline = try RAGPipeline.open(base.existing())
-        let hits = try await pipeline.search(query, options: SearchOptions(k: k, mode: mode, pathGlob: filter))
+        let hits = try await pipeline.search(query, options: try retrieval.search(for: .search))
         if json { try Console.json(Output(hits: hits)); return }
         if hits.isEmpty { Console.out("no matches"); return }
         for (i, h) in hits.enumerated() {

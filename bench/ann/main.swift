@@ -11,7 +11,7 @@ struct Options: ParsableArguments {
     @Option(name: .customLong("M"), help: "HNSW links per node.") var M = 16
     @Option(name: .customLong("efc"), help: "HNSW efConstruction.") var efConstruction = 200
     @Option(name: .customLong("keep-pruned"), help: "1 keeps pruned connections (hnswlib's default is 0).") var keepPruned = 0
-    @Option(help: "Use only the first N base vectors.") var limit = Int.max
+    @Option(help: "Use only the first N base vectors (default: all).") var limit: Int?
     @Flag(name: .customLong("build-only"), help: "Stop after building the index.") var buildOnly = false
     @Flag(name: .customLong("no-peer"), help: "Do not run hnswlib.") var noPeer = false
     @Flag(name: .customLong("open100k"), help: "Also time opening a persisted 100k-node index.") var open100k = false
@@ -22,7 +22,7 @@ let M = options.M
 let efConstruction = options.efConstruction
 let efSweep = [16, 24, 32, 48, 64, 96, 128, 256, 512]
 let keepPruned = options.keepPruned != 0
-let limit = options.limit
+let limit = options.limit ?? Int.max
 let k = 10
 
 /// CPU time of this thread: the machine is shared, so wall time would measure the other jobs too.
