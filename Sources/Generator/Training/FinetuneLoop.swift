@@ -210,7 +210,7 @@ final class MetricsLog {
             row["tokens_per_second"] = p.tokensPerSecond
             for (k, v) in p.metrics { row[k] = v }
         }
-        var data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys])
+        var data = try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes])
         data.append(0x0A)
         handle.write(data)
     }
