@@ -53,12 +53,12 @@ public enum FollowUpRetrieval: String, Sendable, CaseIterable, Codable {
         let turns = messages.filter { $0.role == "user" || $0.role == "assistant" }.dropLast().suffix(4)
         let transcript = turns.map { "\($0.role == "user" ? "User" : "Assistant"): \($0.content.prefix(600))" }
             .joined(separator: "\n")
-        let prompt = try generator.renderChat([
+        let prompt = try generator.chatTokens([
             ChatTurn(role: "system", content: rewriteInstruction),
             ChatTurn(role: "user", content: "Conversation:\n\(transcript)\n\nLast question: \(question)\n\nRewritten question:"),
         ])
         let options = GenerationOptions(maxTokens: 48, temperature: 0, stop: ["\n"])
-        let out = try generator.generate(prompt: prompt, options: options) { _ in true }
+        let out = try generator.generate(promptTokens: prompt, options: options) { _ in true }
         var text = out.text.trimmingCharacters(in: .whitespacesAndNewlines)
         for prefix in ["Rewritten question:", "Question:"] where text.hasPrefix(prefix) {
             text = String(text.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
