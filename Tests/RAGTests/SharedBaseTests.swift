@@ -75,13 +75,17 @@ final class SharedBaseTests: XCTestCase {
 
     func testInterleavedWritersOnManyThreadsLoseNothing() throws {
         let bases = [try open(), try open(), try open()]
+        let documents = (0..<3).map { w in (0..<8).map { i in record("w\(w)-\(i).md", axis: w * 2 + i % 2, chunks: 1 + i % 3) } }
         DispatchQueue.concurrentPerform(iterations: 3) { w in
-            for i in 0..<8 {
-                do { try bases[w].put(record("w\(w)-\(i).md", axis: w * 2 + i % 2, chunks: 1 + i % 3)) } catch {
+            for (i, doc) in documents[w].enumerated() {
+                do {
+                    try bases[w].put(doc)
+                    // Every third step, delete the previous document (its nodes may be linked from others' nodes).
+                    if i % 3 == 2, let previous = try bases[w].documents().first(where: { $0.path == "w\(w)-\(i - 1).md" }) {
+                        try bases[w].removeDocument(id: previous.id)
+                    }
+                } catch {
                     XCTFail("writer \(w), document \(i): \(error)")
-                }
-                if i % 3 == 2, let doc = try? bases[w].documents().first(where: { $0.path == "w\(w)-\(i - 1).md" }) {
-                    XCTAssertNoThrow(try bases[w].removeDocument(id: doc.id))
                 }
             }
         }
@@ -104,11 +108,14 @@ final class SharedBaseTests: XCTestCase {
 
         // The damage of issue 17: a link beyond the slots, a chunk without its vector, a missing text row.
         let raw = try Database(path: db.path)
-        let slot = try XCTUnwrap(try raw.query("SELECT slot FROM vector_index_node ORDER BY slot LIMIT 1") { $0.int64(0) }.first)
+        let entry = try XCTUnwrap(try raw.query("SELECT value FROM vector_index_meta WHERE key = 'entry_point'") { $0.int64(0) }.first)
         try raw.run("UPDATE vector_index_node SET links = ? WHERE slot = ?", .blob(Array([Int32(1), 252].map(\.littleEndian).withUnsafeBytes { Array($0) })),
-                    .integer(slot))
-        let bread = try XCTUnwrap(try raw.query("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.path = 'bread.md'") { $0.int64(0) }.first)
-        try raw.run("DELETE FROM vector_index_node WHERE label = ?", .integer(bread))
+                    .integer(entry))
+        let (lost, lostPath) = try XCTUnwrap(try raw.query("""
+            SELECT n.label, d.path FROM vector_index_node n JOIN chunks c ON c.id = n.label JOIN documents d ON d.id = c.document_id
+            WHERE n.slot != ? ORDER BY n.slot LIMIT 1
+            """, .integer(entry)) { ($0.int64(0), $0.string(1) ?? "") }.first)
+        try raw.run("DELETE FROM vector_index_node WHERE label = ?", .integer(lost))
         try raw.run("DELETE FROM \(LexicalIndex.wordTable) WHERE rowid = (SELECT min(id) FROM chunks)")
 
         let problems = try KnowledgeBase.check(url: db)
@@ -126,11 +133,13 @@ final class SharedBaseTests: XCTestCase {
         let base = try KnowledgeBase(url: db, embedder: embedder.identity)
         XCTAssertEqual(try base.stats().vectors, try base.stats().chunks)
         // The re-embedded chunk is found by meaning again, and its stored vector is the embedder's.
-        let query = try embedder.embed(["how does yeast make the dough rise in the oven"])[0]
+        let questions = ["bread.md": "how does yeast make the dough rise in the oven", "tides.md": "why does the sea rise and fall each day",
+                         "chess.md": "which chess piece jumps over the others"]
+        let query = try embedder.embed([try XCTUnwrap(questions[lostPath])])[0]
         let hit = try XCTUnwrap(try base.search(mode: .vector, vector: query, text: "", k: 1, allowed: nil).first)
-        XCTAssertEqual(try base.chunks([hit.label])[hit.label]?.path, "bread.md")
-        let stored = try XCTUnwrap(base.index.vector(for: bread))
-        let expected = try embedder.embed([try XCTUnwrap(try base.chunks([bread])[bread]?.text)])[0]
+        XCTAssertEqual(try base.chunks([hit.label])[hit.label]?.path, lostPath)
+        let stored = try XCTUnwrap(base.index.vector(for: lost))
+        let expected = try embedder.embed([try XCTUnwrap(try base.chunks([lost])[lost]?.text)])[0]
         let norm = expected.map { $0 * $0 }.reduce(0, +).squareRoot()
         for (x, y) in zip(stored, expected) { XCTAssertEqual(x, y / norm, accuracy: 1e-4) }
     }
