@@ -35,7 +35,7 @@ final class BrowserTests: XCTestCase {
         XCTAssertEqual(ingest.status, 0, ingest.output)
         guard ingest.status == 0 else { return }
 
-        let server = try await ServerProcess.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db])
+        let server = try await BrowserTestServer.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db])
         let page = try await run(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
                                   "--url", "http://127.0.0.1:\(server.port)/", "--out", out.path])
         server.stop()
@@ -44,7 +44,7 @@ final class BrowserTests: XCTestCase {
         XCTAssertTrue(page.output.contains("all browser checks passed"), page.output)
 
         let key = "browser-test-key"
-        let guarded = try await ServerProcess.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db, "--api-key", key])
+        let guarded = try await BrowserTestServer.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db, "--api-key", key])
         let keyed = try await run(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
                                    "--url", "http://127.0.0.1:\(guarded.port)/", "--out", out.appendingPathComponent("api-key").path,
                                    "--api-key", key])
@@ -99,7 +99,7 @@ final class BrowserTests: XCTestCase {
 
 /// A `rag-server` process on a port the kernel picks (`--port 0`), read back from its log line
 /// "listening on http://HOST:PORT"; ready once /health answers 200.
-final class ServerProcess: @unchecked Sendable {
+final class BrowserTestServer: @unchecked Sendable {
     let process: Process
     let port: Int
     private let logFile: URL
@@ -108,7 +108,7 @@ final class ServerProcess: @unchecked Sendable {
 
     private init(process: Process, port: Int, logFile: URL) { self.process = process; self.port = port; self.logFile = logFile }
 
-    static func start(_ binary: URL, arguments: [String]) async throws -> ServerProcess {
+    static func start(_ binary: URL, arguments: [String]) async throws -> BrowserTestServer {
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("rag-server-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let p = Process()
@@ -125,7 +125,7 @@ final class ServerProcess: @unchecked Sendable {
                 port = Int(text[range.upperBound...].prefix { $0.isNumber })
             }
             if let port, try await ServerHarnessProbe.health(port: port) == 200 {
-                return ServerProcess(process: p, port: port, logFile: logFile)
+                return BrowserTestServer(process: p, port: port, logFile: logFile)
             }
             try await Task.sleep(for: .milliseconds(100))
         }
