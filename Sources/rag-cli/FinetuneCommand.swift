@@ -7,7 +7,7 @@ struct FinetuneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Retrain the generator on your data with LoRA (QLoRA over a GGUF model); use the result with --adapter.",
-        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self])
+        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self, FinetuneEvalClassifyCommand.self])
 }
 
 /// The flags every stage shares.
@@ -124,5 +124,26 @@ struct FinetuneDPOCommand: AsyncParsableCommand {
         var d = DPOOptions()
         d.beta = beta; d.loss = DPOLoss(rawValue: loss) ?? .sigmoid; d.labelSmoothing = labelSmoothing; d.referenceFree = referenceFree
         try flags.run(.dpo(d), name: "dpo", options: flags.options)
+    }
+}
+
+struct FinetuneEvalClassifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval-classify",
+        abstract: "Accuracy and macro-F1 on the held-out split of text,label data (CSV or JSONL), choosing among the known labels.",
+        discussion: "Train first with: rag finetune sft --data FILE --eval-split F --seed S; give the same --eval-split and --seed here.")
+
+    @Option(name: .long, help: "Generator (default: SmolLM2-135M-Instruct Q4_1).") var model: String?
+    @Option(name: .long, help: "The trained PEFT adapter (omit to evaluate the base model).") var adapter: String?
+    @Option(name: .long, help: "text,label data: CSV (header text,label optional) or JSONL {\"text\", \"label\"}.") var data: String
+    @Option(name: .long, help: "The held-out fraction used in training (0: every example).") var evalSplit: Double = 0
+    @Option(name: .long) var seed: UInt64 = 42
+
+    func run() async throws {
+        let r = try GeneratorFinetuning.evaluateClassification(
+            modelPath: model ?? ProcessInfo.processInfo.environment["RAG_MODEL"], adapter: adapter.map { URL(fileURLWithPath: $0, isDirectory: true) },
+            data: URL(fileURLWithPath: data), evalSplit: evalSplit, seed: seed)
+        Console.out(String(format: "%d examples: accuracy %.4f, macro-F1 %.4f", r.examples, r.accuracy, r.macroF1))
+        for (label, f1) in zip(r.labels, r.f1) { Console.out(String(format: "  %@  F1 %.4f", label, f1)) }
     }
 }

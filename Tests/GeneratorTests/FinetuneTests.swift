@@ -238,3 +238,36 @@ final class StopFlag: @unchecked Sendable {
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
 }
+
+final class ClassificationTests: TemporaryFolderTestCase {
+    func testCSVClassificationTrainsAndEvaluates() throws {
+        let url = folder.appendingPathComponent("tiny.gguf")
+        try TinyLlama(seed: 21).gguf().write(to: url)
+        let model = try LlamaModel.load(from: url)
+        let rows = ["text,label", "\"great, loved it\",positive", "awful,negative", "\"so \"\"good\"\"\",positive", "bad,negative",
+                    "\"这部电影很好\",positive", "terrible,negative"]
+        let data = folder.appendingPathComponent("reviews.csv")
+        try rows.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+        let parsed = try ChatDataset(url: data, model: model, maxLength: 64, trainOnPrompt: false)
+        XCTAssertEqual(parsed.format, .classification)
+        XCTAssertEqual(parsed.sequences.count, 6)
+        XCTAssertTrue(model.tokenizer.decode(parsed.sequences[2].ids).contains("so \"good\""))
+        let before = try Finetune.evaluateClassification(model: model, adapter: nil, data: data, evalSplit: 0, seed: 1)
+        var o = FinetuneOptions()
+        o.epochs = 1000; o.maxSteps = 60; o.learningRate = 2e-2; o.warmupRatio = 0; o.batchSize = 6; o.gradAccum = 1
+        o.lora = LoRAOptions(rank: 8, alpha: 16, targets: ["all-linear"]); o.maxLength = 64
+        let out = folder.appendingPathComponent("cls")
+        _ = try Finetune.sft(model: model, data: data, output: out, options: o, baseModelName: "tiny")
+        let after = try Finetune.evaluateClassification(model: model, adapter: out, data: data, evalSplit: 0, seed: 1)
+        print("classification: accuracy \(before.accuracy) → \(after.accuracy), macro-F1 \(before.macroF1) → \(after.macroF1)")
+        XCTAssertEqual(after.labels, ["negative", "positive"])
+        XCTAssertEqual(after.accuracy, 1)
+        XCTAssertEqual(after.macroF1, 1, accuracy: 1e-12)
+
+        let missing = folder.appendingPathComponent("bad.csv")
+        try "text,label\nonly text here\n".write(to: missing, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ChatDataset(url: missing, model: model, maxLength: 64, trainOnPrompt: false)) { error in
+            XCTAssertTrue("\(error)".contains("bad.csv:2") && "\(error)".contains("label"), "\(error)")
+        }
+    }
+}

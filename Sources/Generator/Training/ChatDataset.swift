@@ -11,6 +11,8 @@ import Tokenizers
 
 public enum ChatDataFormat: String, Sendable, CaseIterable {
     case alpaca, messages, sharegpt, promptCompletion = "prompt-completion"
+    /// {"text", "label"} (JSONL, or CSV rows text,label): trained as the label's completion.
+    case classification
 
     static func detect(_ record: DataRecord) throws -> ChatDataFormat {
         let o = record.object
@@ -18,7 +20,8 @@ public enum ChatDataFormat: String, Sendable, CaseIterable {
         if o["conversations"] != nil { return .sharegpt }
         if o["instruction"] != nil || o["output"] != nil { return .alpaca }
         if o["prompt"] != nil || o["completion"] != nil { return .promptCompletion }
-        throw TrainingError.data("\(record.location): cannot tell the format from fields \(o.keys.sorted()) (expected instruction/output (alpaca), messages, conversations (sharegpt) or prompt/completion)")
+        if o["text"] != nil && o["label"] != nil { return .classification }
+        throw TrainingError.data("\(record.location): cannot tell the format from fields \(o.keys.sorted()) (expected instruction/output (alpaca), messages, conversations (sharegpt), prompt/completion or text/label)")
     }
 }
 
@@ -50,6 +53,9 @@ enum ChatRecords {
         case .promptCompletion:
             return [ChatMessage(role: "user", content: try r.string("prompt")),
                     ChatMessage(role: "assistant", content: try r.string("completion"))]
+        case .classification:
+            return [ChatMessage(role: "user", content: try r.string("text")),
+                    ChatMessage(role: "assistant", content: try ClassificationData.label(r))]
         }
     }
 

@@ -44,8 +44,10 @@ struct DataRecord {
 }
 
 enum DataRecords {
-    /// Every object in `url`: a JSON array when the file starts with `[`, else JSONL (blank lines skipped).
+    /// Every object in `url`: CSV rows (`.csv`) as {"text", "label"}, a JSON array when the file
+    /// starts with `[`, else JSONL (blank lines skipped).
     static func read(_ url: URL) throws -> [DataRecord] {
+        if url.pathExtension.lowercased() == "csv" { return try readCSV(url) }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw TrainingError.data("\(url.path): cannot read (\(error.localizedDescription))")
@@ -89,5 +91,58 @@ enum DataRecords {
     private static func reason(_ error: Error) -> String {
         let ns = error as NSError
         return (ns.userInfo[NSDebugDescriptionErrorKey] as? String) ?? ns.localizedDescription
+    }
+
+    /// CSV of text,label rows (RFC 4180 quoting: "…" with "" inside; a quoted field may span lines).
+    /// A first row `text,label` is a header. The label is the last column, the text the first.
+    static func readCSV(_ url: URL) throws -> [DataRecord] {
+        let name = url.lastPathComponent
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TrainingError.data("\(name): cannot read as UTF-8 text (\(error.localizedDescription))")
+        }
+        var rows: [(line: Int, fields: [String])] = []
+        var field = "", fields: [String] = [], quoted = false, line = 1, rowLine = 1
+        var chars = Array(text.unicodeScalars)[...]
+        if chars.first == "\u{FEFF}" { chars = chars.dropFirst() }
+        var i = chars.startIndex
+        func endRow() {
+            fields.append(field); field = ""
+            if !(fields.count == 1 && fields[0].trimmingCharacters(in: .whitespaces).isEmpty) { rows.append((rowLine, fields)) }
+            fields = []
+        }
+        while i < chars.endIndex {
+            let c = chars[i]
+            if quoted {
+                if c == "\"" {
+                    if chars.index(after: i) < chars.endIndex, chars[chars.index(after: i)] == "\"" { field.unicodeScalars.append("\""); i = chars.index(after: i) } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+            } else if c == "\"" && field.isEmpty {
+                quoted = true
+            } else if c == "," {
+                fields.append(field); field = ""
+            } else if c == "\n" || c == "\r" {
+                if c == "\r", chars.index(after: i) < chars.endIndex, chars[chars.index(after: i)] == "\n" { i = chars.index(after: i) }
+                endRow(); line += 1; rowLine = line
+            } else {
+                field.unicodeScalars.append(c)
+            }
+            i = chars.index(after: i)
+        }
+        if quoted { throw TrainingError.data("\(name):\(rowLine): a quoted field is never closed") }
+        if !field.isEmpty || !fields.isEmpty { endRow() }
+        if let first = rows.first, first.fields.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) == ["text", "label"] { rows.removeFirst() }
+        guard !rows.isEmpty else { throw TrainingError.data("\(name): the dataset is empty") }
+        return try rows.map { row in
+            guard row.fields.count >= 2 else {
+                throw TrainingError.data("\(name):\(row.line): expected text,label but found \(row.fields.count) column (the label column is absent)")
+            }
+            let label = row.fields[row.fields.count - 1].trimmingCharacters(in: .whitespaces)
+            guard !label.isEmpty else { throw TrainingError.data("\(name):\(row.line): field 'label' is empty") }
+            return DataRecord(location: "\(name):\(row.line)", object: ["text": row.fields[0], "label": label])
+        }
     }
 }

@@ -20,11 +20,7 @@ struct FinetuneLoop {
         try options.validate()
         let started = Date()
         // Held-out split: a seeded slice of the items (none when evalSplit is 0 or it would be empty).
-        var all = Array(0..<objective.itemCount)
-        var splitRNG = SplitMix64(seed: options.seed ^ 0x5EED_5EED)
-        all.shuffle(using: &splitRNG)
-        let evalCount = options.evalSplit > 0 ? min(all.count - 1, max(1, Int((Double(all.count) * options.evalSplit).rounded()))) : 0
-        let evalItems = Array(all.prefix(evalCount)), trainItems = Array(all.dropFirst(evalCount)).sorted()
+        let (trainItems, evalItems) = Self.split(count: objective.itemCount, fraction: options.evalSplit, seed: options.seed)
         guard !trainItems.isEmpty else { throw TrainingError.data("no training examples left after the evaluation split") }
 
         let group = options.batchSize * options.gradAccum
@@ -130,6 +126,16 @@ struct FinetuneLoop {
         return outcome(steps: step, total: totalSteps, train: trainItems.count, eval: evalItems.count, first: firstLoss,
                        last: lastLoss, evalLoss: evalLoss, started: started, runStart: runStart, tokens: tokensSeen,
                        interrupted: nil, stoppedEarly: stoppedEarly)
+    }
+
+    /// Item indices for training and for evaluation: a seeded slice of `fraction` of them held out
+    /// (none when 0; at least one item stays for training). `rag finetune eval-classify` draws the same.
+    static func split(count: Int, fraction: Double, seed: UInt64) -> (train: [Int], eval: [Int]) {
+        var all = Array(0..<count)
+        var rng = SplitMix64(seed: seed ^ 0x5EED_5EED)
+        all.shuffle(using: &rng)
+        let evalCount = fraction > 0 ? min(count - 1, max(1, Int((Double(count) * fraction).rounded()))) : 0
+        return (Array(all.dropFirst(evalCount)).sorted(), Array(all.prefix(max(evalCount, 0))))
     }
 
     /// Mean loss (and metrics) over held-out items, dropout off, no gradients.

@@ -46,4 +46,14 @@ public enum GeneratorFinetuning {
         if case .sft = stage { return "examples" }
         return "preference pairs"
     }
+
+    /// `rag finetune eval-classify`: accuracy and macro-F1 of the generator (with `adapter`) on the
+    /// held-out split of text,label data.
+    public static func evaluateClassification(modelPath: String?, adapter: URL?, data: URL, evalSplit: Double, seed: UInt64,
+                                              models: ModelLocator = ModelLocator()) throws -> ClassificationReport {
+        let url = try models.generator(modelPath)
+        guard FileManager.default.fileExists(atPath: data.path) else { throw RAGError.invalidInput("\(data.path): no such data file") }
+        return try Finetune.evaluateClassification(model: try LlamaModel.load(from: url), adapter: adapter, data: data,
+                                                   evalSplit: evalSplit, seed: seed)
+    }
 }
