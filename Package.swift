@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "RAG", dependencies: ["Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "SeededRandom"]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
         .target(name: "RAGServer", dependencies: [
-            "RAG",
+            "RAG", "Tokenizers",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -52,7 +52,7 @@ let package = Package(
         ]),
         // The server's command-line options, shared by the executables that start it.
         .target(name: "RAGServerCLI", dependencies: ["RAGServer", argumentParser]),
-        .executableTarget(name: "rag-cli", dependencies: ["RAG", "RAGServer", "RAGServerCLI", argumentParser]),
+        .executableTarget(name: "rag-cli", dependencies: ["RAG", "RAGServer", "RAGServerCLI", "Tokenizers", argumentParser]),
         .executableTarget(name: "rag-server", dependencies: ["RAGServer", "RAGServerCLI", argumentParser]),
 
         // Benchmarks against peers (run with `swift run -c release bench-NAME`).
@@ -70,7 +70,7 @@ let package = Package(
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the
         // server's scheduling tests (queue, disconnects, shutdown) that need generation slow on purpose.
-        .target(name: "ServerTestSupport", dependencies: ["RAG", "RAGServer"], path: "Tests/ServerTestSupport"),
+        .target(name: "ServerTestSupport", dependencies: ["RAG", "RAGServer", "Tokenizers"], path: "Tests/ServerTestSupport"),
         .executableTarget(name: "rag-server-scripted", dependencies: [
             "RAGServer", "RAGServerCLI", "ServerTestSupport",
             argumentParser,
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "SeededRandom"]),
         .testTarget(name: "EmbedderTests", dependencies: ["Embedder", "Tensor", "Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels", "SeededRandom"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RAGTests", dependencies: ["RAG"]),
+        .testTarget(name: "RAGTests", dependencies: ["RAG", "Tokenizers"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAG", "RAGServer", "RAGServerCLI", "ServerTestSupport",
             .product(name: "Logging", package: "swift-log"),

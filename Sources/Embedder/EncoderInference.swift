@@ -50,7 +50,7 @@ extension BertModel {
         let packed = lengths.reduce(0, +) >= packFrom ? packedWeights.layers(of: self, threads: threads) : nil
         let workers = Swift.max(1, Swift.min(threads, groups.count))
         let gemmThreads = Swift.max(1, threads / workers)
-        let job = UncheckedBox { (w: Int) in
+        let job = UncheckedSendable { (w: Int) in
             for g in stride(from: w, to: groups.count, by: workers) {
                 self.workspaces.withWorkspace { ws in
                     self.encodeGroup(ids: ids, rowLength: t, lengths: lengths, sequences: groups[g], packed: packed,
@@ -205,7 +205,7 @@ extension BertModel {
 
     /// Every layer packed, the layers spread over `threads`.
     func packedLayers(threads: Int) -> [PackedLayer] {
-        let slots = UncheckedBox(UnsafeMutableBufferPointer<PackedLayer?>.allocate(capacity: layers.count))
+        let slots = UncheckedSendable(UnsafeMutableBufferPointer<PackedLayer?>.allocate(capacity: layers.count))
         slots.value.initialize(repeating: nil)
         defer { _ = slots.value.deinitialize(); slots.value.deallocate() }
         Threads.parallelFor(layers.count, costPerItem: 1 << 15, threads: threads) { range in
@@ -215,8 +215,3 @@ extension BertModel {
     }
 }
 
-/// A value handed to concurrent workers that only touch disjoint memory through it.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

@@ -81,7 +81,7 @@ public enum Threads {
 }
 
 /// Carries a value into concurrent code that the caller guarantees is used without data races.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }

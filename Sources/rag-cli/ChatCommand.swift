@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RAG
+import Tokenizers
 
 struct ChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct ChatCommand: AsyncParsableCommand {
         var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
-        var turns: [ChatTurn] = []
+        var turns: [ChatMessage] = []
         let interactive = Console.stdoutIsTTY
         while true {
             if interactive { Console.stream("\n> ") }
@@ -34,7 +35,7 @@ struct ChatCommand: AsyncParsableCommand {
             if q == "/exit" || q == "/quit" { break }
             if q == "/reset" { turns.removeAll(); Console.out("(conversation cleared)"); continue }
             let interrupt = Interrupt.install()
-            let request = AnswerRequest(messages: Array(turns.suffix(history * 2)) + [ChatTurn(role: "user", content: q)],
+            let request = AnswerRequest(messages: Array(turns.suffix(history * 2)) + [ChatMessage(role: "user", content: q)],
                                         search: SearchOptions(k: k), generation: generator.generation)
             let result = try await pipeline.answer(request) { piece in
                 Console.stream(piece)
@@ -42,8 +43,8 @@ struct ChatCommand: AsyncParsableCommand {
             }
             Console.out("")
             printSources(result)
-            turns.append(ChatTurn(role: "user", content: q))
-            turns.append(ChatTurn(role: "assistant", content: result.answer))
+            turns.append(ChatMessage(role: "user", content: q))
+            turns.append(ChatMessage(role: "assistant", content: result.answer))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RAG
+import Tokenizers
 
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate", abstract: "Plain generation from a prompt, without retrieval.")
@@ -36,7 +37,7 @@ struct GenerateCommand: AsyncParsableCommand {
         if chat && parseSpecial {
             throw ValidationError("--parse-special applies to raw prompts; with --chat the message is always text")
         }
-        let tokens = chat ? try model.chatTokens([ChatTurn(role: "user", content: prompt)])
+        let tokens = chat ? try model.chatTokens([ChatMessage(role: "user", content: prompt)])
                           : model.textTokens(prompt, parseSpecial: parseSpecial)
         let interrupt = Interrupt.install()
         let result = try model.generate(promptTokens: tokens, options: generator.generation) { piece in

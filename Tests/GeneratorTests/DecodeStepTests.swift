@@ -17,8 +17,8 @@ final class DecodeStepTests: TemporaryFolderTestCase {
         return try LlamaModel.load(from: url)
     }
 
-    private func generator(_ model: LlamaModel, threads: Int) -> Generator {
-        Generator(model: model, contextLength: 256, threads: threads, decoder: { SilentDecoder() }, endTokens: [])
+    private func generator(_ model: LlamaModel, threads: Int) -> DecodingSession {
+        DecodingSession(model: model, contextLength: 256, threads: threads, decoder: { SilentDecoder() }, endTokens: [])
     }
 
     private func maxDifference(_ a: [[Float]], _ b: [[Float]]) -> Float {

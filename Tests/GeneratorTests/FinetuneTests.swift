@@ -51,7 +51,7 @@ final class FinetuneTests: TemporaryFolderTestCase {
         XCTAssertLessThan(losses.last ?? 1, 0.05)
         let adapted = try model.adapted(by: out)
         for (prompt, answer) in examples {
-            let gen = Generator(model: adapted, threads: 1)
+            let gen = DecodingSession(model: adapted, threads: 1)
             let ids = try adapted.promptTokens(for: [ChatMessage(role: "user", content: prompt)])
             let text = try gen.generate(promptTokens: ids, options: .greedy(maxTokens: 6)).text
             XCTAssertEqual(text, answer, "prompt \(prompt)")

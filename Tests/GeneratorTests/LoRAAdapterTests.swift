@@ -23,7 +23,7 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
     private func compare(_ model: LlamaModel, ids: KeyPath<Fixture.Case, [[Int]]>,
                          logits: KeyPath<Fixture.Case, [[Float]]>) throws -> (delta: Float, agree: Int, total: Int) {
         let fixture = try Fixtures.json("smollm2_lora_parity.json", as: Fixture.self)
-        let gen = Generator(model: model, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
+        let gen = DecodingSession(model: model, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
         var delta: Float = 0, agree = 0, total = 0
         for c in fixture.cases {
             let rows = try gen.logits(for: c.ids)
@@ -61,7 +61,7 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
         XCTAssertNotNil(adapted.decodeMatrices, "an adapted model decodes on the fast path too")
         let fixture = try Fixtures.json("smollm2_lora_parity.json", as: Fixture.self)
         let ids = fixture.cases[0].ids, prefix = ids.count - 8
-        let gen = Generator(model: adapted, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
+        let gen = DecodingSession(model: adapted, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
         let batched = try gen.logits(for: ids)
         gen.reset()
         try gen.run(Array(ids[0..<prefix]), logits: .last)
@@ -74,7 +74,7 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
         XCTAssertLessThanOrEqual(worst, 2e-3, "one token at a time must apply the adapter as the batched pass does")
     }
 
-    /// Logits of `tokens[prefix...]` decoded one at a time: through the decode step (a Generator's
+    /// Logits of `tokens[prefix...]` decoded one at a time: through the decode step (a DecodingSession's
     /// worker pool) or, with `threads` nil, through the generic forward pass.
     private func decodedLogits(_ model: LlamaModel, _ tokens: [Int], prefix: Int, threads: Int?) throws -> [[Float]] {
         let vocab = model.config.vocabSize

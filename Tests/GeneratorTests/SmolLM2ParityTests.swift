@@ -5,8 +5,8 @@ import XCTest
 @testable import Generator
 
 final class SmolLM2ParityTests: XCTestCase {
-    private func generator(_ model: LlamaModel) -> Generator {
-        Generator(model: model, contextLength: 512, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
+    private func generator(_ model: LlamaModel) -> DecodingSession {
+        DecodingSession(model: model, contextLength: 512, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
     }
 
     func testTeacherForcedLogitsMatchTransformers() throws {

@@ -53,14 +53,14 @@ final class StreamingTests: TemporaryFolderTestCase {
 
     /// The greedy continuation of `prompt` (ids) with the real streaming decoder.
     private func greedyIDs(_ prompt: [Int], _ n: Int) throws -> [Int] {
-        let gen = Generator(model: model, contextLength: 64, threads: 1, decoder: { SilentDecoder() }, endTokens: [])
+        let gen = DecodingSession(model: model, contextLength: 64, threads: 1, decoder: { SilentDecoder() }, endTokens: [])
         return try gen.generate(promptTokens: prompt, options: .greedy(maxTokens: n)).tokenIDs
     }
 
     func testStreamedPiecesConcatenateToTheDecodedTextAndMaxTokensHolds() throws {
         let prompt = [72, 105, 33]
         let ids = try greedyIDs(prompt, 12)
-        let gen = Generator(model: model, contextLength: 64, threads: 1)
+        let gen = DecodingSession(model: model, contextLength: 64, threads: 1)
         var pieces: [String] = []
         let out = try gen.generate(promptTokens: prompt, options: .greedy(maxTokens: 12)) { pieces.append($0); return true }
         let endIndex = ids.firstIndex { model.endOfTurnTokens.contains($0) } ?? ids.count
@@ -72,7 +72,7 @@ final class StreamingTests: TemporaryFolderTestCase {
 
     func testStopStringEndsGenerationWithoutEmittingIt() throws {
         let prompt = [72, 105, 33]
-        let gen = Generator(model: model, contextLength: 64, threads: 1)
+        let gen = DecodingSession(model: model, contextLength: 64, threads: 1)
         let full = try gen.generate(promptTokens: prompt, options: .greedy(maxTokens: 12))
         let bytes = Array(full.text.utf8)
         guard bytes.count >= 4, let stop = String(validating: bytes[2..<4], as: UTF8.self) else {
@@ -100,7 +100,7 @@ final class StreamingTests: TemporaryFolderTestCase {
     }
 
     func testCallbackReturningFalseCancels() throws {
-        let gen = Generator(model: model, contextLength: 64, threads: 1, decoder: { AlwaysText() }, endTokens: [])
+        let gen = DecodingSession(model: model, contextLength: 64, threads: 1, decoder: { AlwaysText() }, endTokens: [])
         var calls = 0
         let out = try gen.generate(promptTokens: [1, 2, 3], options: .greedy(maxTokens: 20)) { _ in calls += 1; return calls < 3 }
         XCTAssertEqual(out.finishReason, .cancelled)
@@ -108,7 +108,7 @@ final class StreamingTests: TemporaryFolderTestCase {
     }
 
     func testPromptOverTheContextLimitIsAClearError() throws {
-        let gen = Generator(model: model, contextLength: 16, threads: 1)
+        let gen = DecodingSession(model: model, contextLength: 16, threads: 1)
         XCTAssertThrowsError(try gen.generate(promptTokens: Array(repeating: 65, count: 16), options: .greedy())) { error in
             XCTAssertEqual(error as? GeneratorError, .contextOverflow(promptTokens: 16, contextLength: 16))
             XCTAssertTrue("\(error)".contains("16 tokens"), "\(error)")

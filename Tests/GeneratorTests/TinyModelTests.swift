@@ -8,8 +8,8 @@ import XCTest
 final class TinyModelTests: TemporaryFolderTestCase {
 
 
-    private func silentGenerator(_ model: LlamaModel, contextLength: Int? = nil) -> Generator {
-        Generator(model: model, contextLength: contextLength, threads: 1, decoder: { SilentDecoder() }, endTokens: [])
+    private func silentGenerator(_ model: LlamaModel, contextLength: Int? = nil) -> DecodingSession {
+        DecodingSession(model: model, contextLength: contextLength, threads: 1, decoder: { SilentDecoder() }, endTokens: [])
     }
 
     private let sequence = [72, 101, 108, 108, 111, 44, 32, 119, 111, 114, 108, 100, 33, 257, 10, 3, 200, 5, 99, 0]

@@ -24,7 +24,7 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
     }
 
     private func fastLogits(_ model: LlamaModel, _ ids: [Int]) throws -> [[Float]] {
-        try Generator(model: model, contextLength: 512, threads: 2, decoder: { SilentDecoder() }, endTokens: []).logits(for: ids)
+        try DecodingSession(model: model, contextLength: 512, threads: 2, decoder: { SilentDecoder() }, endTokens: []).logits(for: ids)
     }
 
     private func tinyModels() throws -> [(String, LlamaModel, TinyLlama)] {

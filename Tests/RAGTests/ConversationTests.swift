@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RAG
+import Tokenizers
 
 /// Conversations: which turns go into the prompt, what a follow-up retrieves with, and whose
 /// system prompt is kept.
@@ -34,26 +35,26 @@ final class ConversationTests: XCTestCase {
 
     func testFollowUpQueryJoinsTheLastTwoEarlierQuestions() throws {
         let turns = [
-            ChatTurn(role: "system", content: "Be brief."),
-            ChatTurn(role: "user", content: "What is BM25?"), ChatTurn(role: "assistant", content: "A ranking function."),
-            ChatTurn(role: "user", content: "Who proposed it?"), ChatTurn(role: "assistant", content: "Robertson."),
-            ChatTurn(role: "user", content: "What are its two knobs?"), ChatTurn(role: "assistant", content: "k1 and b."),
-            ChatTurn(role: "user", content: "And their defaults?"),
+            ChatMessage(role: "system", content: "Be brief."),
+            ChatMessage(role: "user", content: "What is BM25?"), ChatMessage(role: "assistant", content: "A ranking function."),
+            ChatMessage(role: "user", content: "Who proposed it?"), ChatMessage(role: "assistant", content: "Robertson."),
+            ChatMessage(role: "user", content: "What are its two knobs?"), ChatMessage(role: "assistant", content: "k1 and b."),
+            ChatMessage(role: "user", content: "And their defaults?"),
         ]
         XCTAssertEqual(try FollowUpRetrieval.recentTurns.query(for: turns, generator: nil),
                        "Who proposed it?\nWhat are its two knobs?\nAnd their defaults?")
         XCTAssertEqual(try FollowUpRetrieval.question.query(for: turns, generator: nil), "And their defaults?")
         // A first question is searched as it is, whatever the strategy.
-        let first = [ChatTurn(role: "user", content: "What is BM25?")]
+        let first = [ChatMessage(role: "user", content: "What is BM25?")]
         for s in FollowUpRetrieval.allCases { XCTAssertEqual(try s.query(for: first, generator: nil), "What is BM25?") }
     }
 
     /// The generator's rewrite is one line of text, not empty, for a real conversation.
     func testRewriteWithTheGeneratorGivesOneQuestion() throws {
         let g = try TestModels.requireGenerator()
-        let turns = [ChatTurn(role: "user", content: "What does the KV cache store?"),
-                     ChatTurn(role: "assistant", content: "The keys and values of earlier positions [1]."),
-                     ChatTurn(role: "user", content: "How big does it get?")]
+        let turns = [ChatMessage(role: "user", content: "What does the KV cache store?"),
+                     ChatMessage(role: "assistant", content: "The keys and values of earlier positions [1]."),
+                     ChatMessage(role: "user", content: "How big does it get?")]
         let text = try FollowUpRetrieval.rewrite.query(for: turns, generator: g)
         XCTAssertFalse(text.isEmpty)
         XCTAssertFalse(text.contains("\n"), text)
@@ -63,10 +64,10 @@ final class ConversationTests: XCTestCase {
         // One token per character keeps the arithmetic visible: each turn costs its length + 4.
         let count = { (s: String) in s.count }
         let turns = [
-            ChatTurn(role: "system", content: "sys"),                 // 7, always kept
-            ChatTurn(role: "user", content: String(repeating: "a", count: 16)), ChatTurn(role: "assistant", content: String(repeating: "b", count: 16)),
-            ChatTurn(role: "user", content: String(repeating: "c", count: 6)), ChatTurn(role: "assistant", content: String(repeating: "d", count: 6)),
-            ChatTurn(role: "user", content: "question"),              // 12, always kept
+            ChatMessage(role: "system", content: "sys"),                 // 7, always kept
+            ChatMessage(role: "user", content: String(repeating: "a", count: 16)), ChatMessage(role: "assistant", content: String(repeating: "b", count: 16)),
+            ChatMessage(role: "user", content: String(repeating: "c", count: 6)), ChatMessage(role: "assistant", content: String(repeating: "d", count: 6)),
+            ChatMessage(role: "user", content: "question"),              // 12, always kept
         ]
         XCTAssertEqual(ConversationWindow.fit(turns, budget: 1000, countTokens: count), turns, "everything fits")
         // 7 + 12 + (10 + 10) = 39 fits; the older pair (20 + 20) does not.
@@ -94,15 +95,15 @@ final class ConversationTests: XCTestCase {
         try docs.write("lora.md", "# LoRA\n\nLoRA learns a low-rank update of a frozen weight matrix, with rank r and scale alpha / r.")
         let p = try TestModels.pipeline(in: store.url, withGenerator: true)
         _ = try p.ingest(folder: docs.url, progress: { _ in })
-        let history = [ChatTurn(role: "user", content: "What does the KV cache store?"),
-                       ChatTurn(role: "assistant", content: "The keys and values of every earlier position [1].")]
-        let followUp = ChatTurn(role: "user", content: "How fast does it grow?")
+        let history = [ChatMessage(role: "user", content: "What does the KV cache store?"),
+                       ChatMessage(role: "assistant", content: "The keys and values of every earlier position [1].")]
+        let followUp = ChatMessage(role: "user", content: "How fast does it grow?")
         let options = GenerationOptions(maxTokens: 8)
         let alone = try await p.answer(AnswerRequest(messages: [followUp], generation: options)) { _ in true }
         let inConversation = try await p.answer(AnswerRequest(messages: history + [followUp], generation: options)) { _ in true }
         XCTAssertEqual(inConversation.passages.first?.file, "kv.md", "the follow-up retrieves the conversation's document first")
         XCTAssertNotNil(inConversation.passages.first?.documentID)
-        let withSystem = try await p.answer(AnswerRequest(messages: [ChatTurn(role: "system", content: "You are the help desk of ACME.")]
+        let withSystem = try await p.answer(AnswerRequest(messages: [ChatMessage(role: "system", content: "You are the help desk of ACME.")]
                                                          + history + [followUp], generation: options)) { _ in true }
         if !alone.refused {
             XCTAssertGreaterThan(inConversation.usage.promptTokens, alone.usage.promptTokens, "the earlier turns are in the prompt")

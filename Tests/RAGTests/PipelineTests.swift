@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RAG
+import Tokenizers
 
 /// The pipeline on real files, a real SQLite base and the real embedder.
 final class PipelineTests: XCTestCase {
@@ -76,7 +77,7 @@ final class PipelineTests: XCTestCase {
             XCTAssertEqual(error as? RAGError, .invalidInput("k must be between 1 and 1000"))
         }
         // Checked before the generator is loaded (this pipeline has none).
-        let request = AnswerRequest(messages: [ChatTurn(role: "user", content: "x")], search: SearchOptions(k: 51))
+        let request = AnswerRequest(messages: [ChatMessage(role: "user", content: "x")], search: SearchOptions(k: 51))
         XCTAssertThrowsError(try p.answerSync(request, isCancelled: { false }, onToken: { _ in true })) { error in
             XCTAssertEqual(error as? RAGError, .invalidInput("k must be between 1 and 50"))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import RAG
+import Tokenizers
 
 /// The real generator with a record of the token ids each generation was given: what the model
 /// was actually sent. Everything else is the wrapped generator's own behaviour.
@@ -16,7 +17,7 @@ public final class RecordingGenerator: TextGenerator, @unchecked Sendable {
     public var name: String { base.name }
     public var contextLength: Int { base.contextLength }
     public func countTokens(_ text: String) -> Int { base.countTokens(text) }
-    public func chatTokens(_ messages: [ChatTurn]) throws -> [Int] { try base.chatTokens(messages) }
+    public func chatTokens(_ messages: [ChatMessage]) throws -> [Int] { try base.chatTokens(messages) }
     public func textTokens(_ text: String, parseSpecial: Bool) -> [Int] { base.textTokens(text, parseSpecial: parseSpecial) }
 
     public func generate(promptTokens: [Int], options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult {

@@ -1,5 +1,5 @@
 // bench-generate: prefill tokens/s (≈400-token prompt) and decode tokens/s (128 greedy tokens) of
-// our Generator on the real GGUF at 1 and 2 threads, side by side with llama.cpp
+// our DecodingSession on the real GGUF at 1 and 2 threads, side by side with llama.cpp
 // (llama-cpp-python, bench/generate/llama_cpp_peer.py) on the same file and token ids, in the same
 // run; peak RSS of each process; ratios ours / llama.cpp.
 //
@@ -55,8 +55,8 @@ print("model \(model.url.lastPathComponent)\(model.adapter.map { " + LoRA adapte
 print("machine load: \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
 
 @MainActor func measureOurs(threads: Int) throws -> Figures {
-    _ = Threads.blasConfigured  // OpenBLAS single-threaded, as in the product: the Generator splits the work
-    let gen = Generator(model: model, contextLength: 1024, threads: threads)
+    _ = Threads.blasConfigured  // OpenBLAS single-threaded, as in the product: the DecodingSession splits the work
+    let gen = DecodingSession(model: model, contextLength: 1024, threads: threads)
     let options = SamplingOptions.greedy(maxTokens: decodeTokens + 1).withoutEndOfTurn
     _ = try gen.generate(promptTokens: Array(prompt.prefix(16)), options: .greedy(maxTokens: 4))  // warm-up
     var best = Figures(prefill: 0, decode: 0)

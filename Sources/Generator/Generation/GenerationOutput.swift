@@ -1,6 +1,6 @@
 // The result of one generate call.
 
-public enum FinishReason: String, Sendable, Equatable {
+public enum StopCause: String, Sendable, Equatable {
     /// An end-of-turn / end-of-sequence token was produced.
     case endOfTurn
     /// A stop string was produced (it is not part of the text).
@@ -18,7 +18,7 @@ public struct GenerationOutput: Sendable, Equatable {
     public var text: String
     /// Generated token ids (an end-of-turn token that ended generation excluded).
     public var tokenIDs: [Int]
-    public var finishReason: FinishReason
+    public var finishReason: StopCause
     /// Prompt length in tokens.
     public var promptTokens: Int
     public var prefillSeconds: Double

@@ -1,4 +1,4 @@
-// A loaded Llama-family decoder: configuration, read-only weights (shared by every Generator),
+// A loaded Llama-family decoder: configuration, read-only weights (shared by every DecodingSession),
 // tokenizer and chat template. Loads a GGUF file or a Hugging Face folder (config.json +
 // model.safetensors).
 

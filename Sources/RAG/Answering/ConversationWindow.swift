@@ -1,11 +1,13 @@
+import Tokenizers
+
 /// Which turns of a conversation go into the prompt: every system message and the last user
 /// message always, then as many of the most recent earlier turns as fit `budget` tokens (oldest
 /// dropped first, whole turns only, so an answer never appears without its question).
 enum ConversationWindow {
-    static func fit(_ messages: [ChatTurn], budget: Int, countTokens: (String) -> Int) -> [ChatTurn] {
+    static func fit(_ messages: [ChatMessage], budget: Int, countTokens: (String) -> Int) -> [ChatMessage] {
         guard let last = messages.lastIndex(where: { $0.role == "user" }) else { return messages }
         // Each turn costs its text plus a few tokens of chat-template framing.
-        func cost(_ t: ChatTurn) -> Int { countTokens(t.content) + 4 }
+        func cost(_ t: ChatMessage) -> Int { countTokens(t.content) + 4 }
         var used = messages.filter { $0.role == "system" }.map(cost).reduce(0, +) + cost(messages[last])
         var keep = Set<Int>(messages.indices.filter { messages[$0].role == "system" || $0 >= last })
         // Walk back over the earlier user/assistant turns, a question with its answer at a time.

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// One line of an evaluation file (`corpus/questions.jsonl` and the like):
 /// `{"id"?, "question", "answer"?, "relevant": [paths], "page"?, "lang"?, "answerable"?}`; a
@@ -12,16 +13,16 @@ public struct EvalQuery: Sendable, Codable, Equatable {
     public var page: Int?
     public var lang: String?
     public var answerable: Bool?
-    public var history: [ChatTurn]?
+    public var history: [ChatMessage]?
 
     public init(id: String? = nil, question: String, answer: String? = nil, relevant: [String], page: Int? = nil,
-                lang: String? = nil, answerable: Bool? = nil, history: [ChatTurn]? = nil) {
+                lang: String? = nil, answerable: Bool? = nil, history: [ChatMessage]? = nil) {
         self.id = id; self.question = question; self.answer = answer; self.relevant = relevant
         self.page = page; self.lang = lang; self.answerable = answerable; self.history = history
     }
 
     /// The conversation up to and including this question.
-    public var messages: [ChatTurn] { (history ?? []) + [ChatTurn(role: "user", content: question)] }
+    public var messages: [ChatMessage] { (history ?? []) + [ChatMessage(role: "user", content: question)] }
 
     /// A question the corpus answers: marked so, or (when unmarked) one with relevant files.
     public var isAnswerable: Bool { answerable ?? !relevant.isEmpty }

@@ -3,12 +3,12 @@ import Generator
 import Tokenizers
 
 /// The pipeline's view of a Llama-family model. Generation state (the KV cache) lives in a
-/// `Generator`; a few are kept for reuse so that consecutive requests don't reallocate the cache,
+/// `DecodingSession`; a few are kept for reuse so that consecutive requests don't reallocate the cache,
 /// and concurrent requests each get their own over the shared weights.
 public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
     public let model: LlamaModel
     public let contextLength: Int
-    private var idle: [Generator] = []
+    private var idle: [DecodingSession] = []
     private let lock = NSLock()
 
     /// - Parameter contextLength: the most positions a request may use (bounded by the model's own).
@@ -28,7 +28,7 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
 
     public func countTokens(_ text: String) -> Int { model.tokenizer.countTokens(text) }
 
-    public func chatTokens(_ messages: [ChatTurn]) throws -> [Int] {
+    public func chatTokens(_ messages: [ChatMessage]) throws -> [Int] {
         do { return try model.promptTokens(for: messages.map { ChatMessage(role: $0.role, content: $0.content) }) } catch {
             throw RAGError.modelMissing("\(name): cannot encode chat: \(error)")
         }
@@ -42,7 +42,6 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
         let generator = take()
         defer { give(generator) }
         let out = try generator.generate(promptTokens: tokens, options: Self.sampling(options), onText: onText)
-        // (the Generator module's FinishReason, named through the value: RAG has its own type of that name)
         let finishReason: FinishReason
         switch out.finishReason {
         case .endOfTurn, .stopString: finishReason = .stop
@@ -63,14 +62,14 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
                         maxTokens: o.maxTokens, stop: o.stop)
     }
 
-    private func take() -> Generator {
+    private func take() -> DecodingSession {
         lock.lock()
         let g = idle.popLast()
         lock.unlock()
-        return g ?? Generator(model: model, contextLength: contextLength)
+        return g ?? DecodingSession(model: model, contextLength: contextLength)
     }
 
-    private func give(_ g: Generator) {
+    private func give(_ g: DecodingSession) {
         lock.lock()
         if idle.count < 4 { idle.append(g) }
         lock.unlock()

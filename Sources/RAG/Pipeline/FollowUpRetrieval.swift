@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// What retrieval searches for when the question is a follow-up. "And how big does it get?" names
 /// nothing; searched for alone, its words find nothing about "it". Two ways out, both measured on
@@ -21,7 +22,7 @@ public enum FollowUpRetrieval: String, Sendable, CaseIterable, Codable {
 
     /// The text to retrieve for. `messages` is the conversation, its last user turn the question.
     /// `rewrite` needs the generator; without one it falls back to `recentTurns`.
-    public func query(for messages: [ChatTurn], generator: (any TextGenerator)?) throws -> String {
+    public func query(for messages: [ChatMessage], generator: (any TextGenerator)?) throws -> String {
         let users = messages.filter { $0.role == "user" }.map { $0.content.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let question = users.last else { return "" }
         let earlier = users.dropLast().suffix(Self.earlierQuestions).filter { !$0.isEmpty }
@@ -49,13 +50,13 @@ public enum FollowUpRetrieval: String, Sendable, CaseIterable, Codable {
 
     /// Asks the generator for a stand-alone question (greedy, one line). An empty or runaway
     /// reply falls back to the question itself.
-    static func rewrite(_ messages: [ChatTurn], question: String, generator: any TextGenerator) throws -> String {
+    static func rewrite(_ messages: [ChatMessage], question: String, generator: any TextGenerator) throws -> String {
         let turns = messages.filter { $0.role == "user" || $0.role == "assistant" }.dropLast().suffix(4)
         let transcript = turns.map { "\($0.role == "user" ? "User" : "Assistant"): \($0.content.prefix(600))" }
             .joined(separator: "\n")
         let prompt = try generator.chatTokens([
-            ChatTurn(role: "system", content: rewriteInstruction),
-            ChatTurn(role: "user", content: "Conversation:\n\(transcript)\n\nLast question: \(question)\n\nRewritten question:"),
+            ChatMessage(role: "system", content: rewriteInstruction),
+            ChatMessage(role: "user", content: "Conversation:\n\(transcript)\n\nLast question: \(question)\n\nRewritten question:"),
         ])
         let options = GenerationOptions(maxTokens: 48, temperature: 0, stop: ["\n"])
         let out = try generator.generate(promptTokens: prompt, options: options) { _ in true }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A flag a long-running synchronous job polls to stop early.
-final class CancelFlag: @unchecked Sendable {
+final class TaskCancellationFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
     var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
@@ -11,8 +11,8 @@ final class CancelFlag: @unchecked Sendable {
 /// Runs CPU-bound work (generation, embedding a folder) on a thread of its own so it never blocks
 /// Swift's cooperative pool (which on a 2-core machine has 2 threads serving every request).
 /// Cancelling the calling task raises the flag the work polls.
-func runOffPool<T: Sendable>(_ body: @escaping @Sendable (CancelFlag) throws -> T) async throws -> T {
-    let flag = CancelFlag()
+func runOffPool<T: Sendable>(_ body: @escaping @Sendable (TaskCancellationFlag) throws -> T) async throws -> T {
+    let flag = TaskCancellationFlag()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
             let thread = Thread {

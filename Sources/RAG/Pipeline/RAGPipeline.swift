@@ -1,5 +1,6 @@
 import Foundation
 import Ingest
+import Tokenizers
 
 /// The pipeline both front ends use: one knowledge base, its embedder, and (loaded on first use)
 /// the generator. Decides what to retrieve, what goes into the prompt, when to refuse, and which
@@ -250,7 +251,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             if let last = messages.lastIndex(where: { $0.role == "user" }) {
                 messages[last].content = template.userMessage(passages: kept, question: question)
             }
-            messages.insert(ChatTurn(role: "system", content: system), at: 0)
+            messages.insert(ChatMessage(role: "system", content: system), at: 0)
         }
 
         let prompt = try gen.chatTokens(messages)

@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 /// What the pipeline needs of a generator model: its tokenizer, its chat template, and streamed
 /// generation from token ids. Adapts `Generator.LlamaModel` (see LlamaTextGenerator.swift).
@@ -12,7 +13,7 @@ public protocol TextGenerator: Sendable {
     /// Tokens of `text` encoded as text (markers written in it are not control tokens), no BOS.
     func countTokens(_ text: String) -> Int
     /// The conversation encoded with the model's chat template, ending with the assistant's turn.
-    func chatTokens(_ messages: [ChatTurn]) throws -> [Int]
+    func chatTokens(_ messages: [ChatMessage]) throws -> [Int]
     /// A raw prompt's ids (BOS as the model wants); control tokens written in it (`<|im_start|>` …)
     /// become control ids only with `parseSpecial`.
     func textTokens(_ text: String, parseSpecial: Bool) -> [Int]

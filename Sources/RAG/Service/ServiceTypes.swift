@@ -1,4 +1,5 @@
 import Foundation
+import Tokenizers
 
 // The vocabulary the front ends (rag-cli, rag-server) speak with the pipeline. Field names in
 // CodingKeys follow the project's JSON (`rag search --json`, `rag ask --json`, /v1/retrieve).
@@ -64,25 +65,19 @@ public struct GenerationOptions: Sendable, Equatable {
     }
 }
 
-public struct ChatTurn: Sendable, Codable, Equatable {
-    public var role: String     // system | user | assistant
-    public var content: String
-    public init(role: String, content: String) { self.role = role; self.content = content }
-}
-
 /// A question for the answering pipeline: the conversation so far, whose last user turn is the
 /// question that retrieval uses. With `useRetrieval` false it is plain chat.
 public struct AnswerRequest: Sendable {
-    public var messages: [ChatTurn]
+    public var messages: [ChatMessage]
     public var search: SearchOptions
     public var generation: GenerationOptions
     public var useRetrieval: Bool
-    public init(messages: [ChatTurn], search: SearchOptions = SearchOptions(k: 5),
+    public init(messages: [ChatMessage], search: SearchOptions = SearchOptions(k: 5),
                 generation: GenerationOptions = GenerationOptions(), useRetrieval: Bool = true) {
         self.messages = messages; self.search = search; self.generation = generation; self.useRetrieval = useRetrieval
     }
     public init(question: String, search: SearchOptions = SearchOptions(k: 5), generation: GenerationOptions = GenerationOptions()) {
-        self.init(messages: [ChatTurn(role: "user", content: question)], search: search, generation: generation)
+        self.init(messages: [ChatMessage(role: "user", content: question)], search: search, generation: generation)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import RAG
+import Tokenizers
 
 /// OpenAI's routes: chat completions (retrieval-augmented unless `"rag": false`), completions,
 /// embeddings and the model list.
@@ -67,12 +68,12 @@ struct OpenAIController {
             throw invalidField("messages", "at most \(state.config.maxMessages) messages are accepted")
         }
         if let n = body.n, n != 1 { throw invalidField("n", "only n = 1 is supported") }
-        let turns = try body.messages.enumerated().map { i, m -> ChatTurn in
+        let turns = try body.messages.enumerated().map { i, m -> ChatMessage in
             let role = m.role == "developer" ? "system" : m.role
             guard ["system", "user", "assistant"].contains(role) else {
                 throw invalidField("messages[\(i)].role", "must be system, user or assistant (got '\(m.role)')")
             }
-            return ChatTurn(role: role, content: m.content?.text ?? "")
+            return ChatMessage(role: role, content: m.content?.text ?? "")
         }
         let rag = body.rag
         let useRetrieval = rag?.enabled ?? true

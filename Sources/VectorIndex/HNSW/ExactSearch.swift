@@ -1,7 +1,7 @@
 extension HNSWIndex {
     /// Brute-force k nearest neighbours over every stored vector, on the same kernels: the
     /// reference for recall, and the fallback for small filtered sets.
-    public func exactSearch(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [SearchHit] {
+    public func exactSearch(_ query: [Float], k: Int, filter: SearchFilter? = nil) throws -> [NearestNeighbour] {
         guard k > 0 else { return [] }
         return try lock.read {
             try scratchPool.withScratch(capacity: graph.slotCount) { scratch in
@@ -11,7 +11,7 @@ extension HNSWIndex {
         }
     }
 
-    func exactSearchLocked(_ q: UnsafePointer<Float>, k: Int, filter: SearchFilter?) -> [SearchHit] {
+    func exactSearchLocked(_ q: UnsafePointer<Float>, k: Int, filter: SearchFilter?) -> [NearestNeighbour] {
         var heap = MaxHeap(capacity: k + 1)
         defer { heap.free() }
         func offer(_ slot: Int32, _ d: Float) {
@@ -39,6 +39,6 @@ extension HNSWIndex {
                 start += n
             }
         }
-        return heap.drainAscending().map { SearchHit(label: graph.labels[Int($0.id)], distance: $0.distance) }
+        return heap.drainAscending().map { NearestNeighbour(label: graph.labels[Int($0.id)], distance: $0.distance) }
     }
 }

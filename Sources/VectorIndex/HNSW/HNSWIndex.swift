@@ -1,7 +1,7 @@
 import SeededRandom
 
 /// A search result: the external label (chunk id) and its distance to the query (smaller = closer).
-public struct SearchHit: Sendable, Equatable {
+public struct NearestNeighbour: Sendable, Equatable {
     public let label: Int64
     public let distance: Float
 

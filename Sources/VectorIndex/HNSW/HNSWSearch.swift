@@ -85,12 +85,12 @@ extension HNSWIndex {
     /// sets go to exact search, otherwise ef grows until k allowed hits are found (falling back
     /// to exact search if the graph walk cannot reach them).
     public func search(_ query: [Float], k: Int, efSearch: Int? = nil,
-                       filter: SearchFilter? = nil) throws -> [SearchHit] {
+                       filter: SearchFilter? = nil) throws -> [NearestNeighbour] {
         try query.withUnsafeBufferPointer { try search($0, k: k, efSearch: efSearch, filter: filter) }
     }
 
     public func search(_ query: UnsafeBufferPointer<Float>, k: Int, efSearch: Int? = nil,
-                       filter: SearchFilter? = nil) throws -> [SearchHit] {
+                       filter: SearchFilter? = nil) throws -> [NearestNeighbour] {
         guard k > 0 else { return [] }
         return try lock.read {
             try scratchPool.withScratch(capacity: graph.slotCount) { scratch in
@@ -120,10 +120,10 @@ extension HNSWIndex {
     func exactSearchThreshold(k: Int) -> Int { max(2_000, graph.count / 50, 4 * k) }
 
     func searchLocked(_ q: UnsafePointer<Float>, k: Int, ef: Int, scratch: SearchScratch,
-                      accept: ((Int32) -> Bool)?) -> [SearchHit] {
+                      accept: ((Int32) -> Bool)?) -> [NearestNeighbour] {
         let ep = greedyClosest(q, entry: graph.entryPoint, fromLevel: graph.maxLevel, downTo: 1, scratch: scratch)
         searchLayer(q, entry: ep, ef: ef, level: 0, scratch: scratch, accept: accept)
         while scratch.results.count > k { scratch.results.pop() }
-        return scratch.results.drainAscending().map { SearchHit(label: graph.labels[Int($0.id)], distance: $0.distance) }
+        return scratch.results.drainAscending().map { NearestNeighbour(label: graph.labels[Int($0.id)], distance: $0.distance) }
     }
 }

@@ -1,6 +1,6 @@
 // One generation stream over a shared, read-only LlamaModel: prefill the prompt in one batched
 // pass, then decode token by token with the KV cache, sampling, streaming text to a callback.
-// Not thread-safe: use one Generator per concurrent stream (they share the model's weights).
+// Not thread-safe: use one DecodingSession per concurrent stream (they share the model's weights).
 
 import Foundation
 import Tensor
@@ -12,7 +12,7 @@ protocol TokenStreamDecoding {
     mutating func finish() -> String
 }
 
-public final class Generator {
+public final class DecodingSession {
     public let model: LlamaModel
     /// Positions this generator's KV cache holds (≤ the model's context length).
     public let contextLength: Int
@@ -73,7 +73,7 @@ public final class Generator {
         var decoder = makeDecoder()
         var filter = StopStringFilter(stop: options.stop)
         var history = promptTokens
-        var finish: FinishReason = .maxTokens
+        var finish: StopCause = .maxTokens
         var stillListening = true
         while true {
             if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
