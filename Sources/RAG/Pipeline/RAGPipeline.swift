@@ -179,44 +179,16 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     func answerSync(_ request: AnswerRequest, isCancelled: () -> Bool, onToken: (String) -> Bool) throws -> AnswerResult {
-        guard let question = request.messages.last(where: { $0.role == "user" })?.content,
-              !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw RAGError.invalidInput("messages: no user message with a question")
-        }
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
-        var passages: [Passage] = []
-        var messages = request.messages
-
-        if request.useRetrieval {
-            let t0 = Date()
-            let retrieved = try retrieve(question, options: request.search)
-            timings.retrieveMs = Date().timeIntervalSince(t0) * 1000
-            let best = retrieved.map(\.similarity).max() ?? 0
-            if retrieved.isEmpty || best < configuration.minRelevance {
-                _ = onToken(Self.refusal)
-                return AnswerResult(answer: Self.refusal, sources: [], passages: [], refused: true,
-                                    usage: Usage(promptTokens: 0, completionTokens: 0), timings: timings, finishReason: .stop)
-            }
-            let numbered = retrieved.enumerated().map { i, r in
-                Passage(n: i + 1, file: r.chunk.path, page: r.chunk.page, section: r.chunk.section, score: r.score,
-                        text: r.chunk.text, chunkID: r.chunk.id)
-            }
-            // Fit passages into what the context leaves after the history and the answer's tokens.
-            let history = messages.dropLast().map { gen.countTokens($0.content) + 4 }.reduce(0, +)
-            let budget = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - history - 16
-            guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {
-                throw RAGError.invalidInput("the question is too long for the model's context (\(gen.contextLength) tokens)")
-            }
-            passages = kept
-            if let last = messages.lastIndex(where: { $0.role == "user" }) {
-                messages[last].content = template.userMessage(passages: kept, question: question)
-            }
-            messages.removeAll { $0.role == "system" }
-            messages.insert(ChatTurn(role: "system", content: template.system), at: 0)
+        let prepared = try prepare(request, generator: gen, timings: &timings)
+        if prepared.refused {
+            _ = onToken(Self.refusal)
+            return AnswerResult(answer: Self.refusal, sources: [], passages: [], refused: true,
+                                usage: Usage(promptTokens: 0, completionTokens: 0), timings: timings, finishReason: .stop)
         }
-
-        let prompt = try gen.renderChat(messages)
+        let passages = prepared.passages
+        let prompt = prepared.prompt
         let promptTokens = gen.countTokens(prompt)
         if promptTokens + request.generation.maxTokens > gen.contextLength {
             throw RAGError.invalidInput("prompt of \(promptTokens) tokens + max_tokens \(request.generation.maxTokens) exceeds the context of \(gen.contextLength)")
