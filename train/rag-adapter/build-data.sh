@@ -4,7 +4,8 @@
 #   train/rag-adapter/build-data.sh [WORK_DIR]        (default: train/rag-adapter/work)
 #
 # Env: RAG (the rag binary; default .build/release/rag), SAMPLES (how many base-model answers to
-# sample for DPO; default 400; 0 skips sampling), PAIRS (DPO pairs; default 1500), SEED (15).
+# sample for DPO; default 240, about 20 min of two idle cores; 0 skips sampling), PAIRS (DPO pairs;
+# default 1500), SEED (15).
 # Steps (each skipped when its output exists; delete WORK_DIR to start over):
 #   1. install the documentation packages (apt-get; needs root)
 #   2. docs_to_markdown.py: HTML and man pages -> Markdown folder + the facts their structure states
@@ -17,7 +18,7 @@
 # Never reads corpus/ or its questions (the evaluation set), nor python3.11-doc, debian-faq or r-doc-pdf.
 set -euo pipefail
 source "$(dirname "$0")/paths.sh"
-samples="${SAMPLES:-400}"
+samples="${SAMPLES:-240}"
 pairs="${PAIRS:-1500}"
 seed="${SEED:-15}"
 mkdir -p "$work"
@@ -74,4 +75,5 @@ if [ "$samples" -gt 0 ]; then
     base_args=(--base-samples "$work/base-samples.json")
 fi
 python3 "$here/make_dpo.py" "$work" "${base_args[@]}" --pairs "$pairs" --seed "$seed"
+python3 "$here/make_sample.py" "$work" "$work/sample"
 echo "== data in $work: sft.jsonl ($(wc -l < "$work/sft.jsonl") examples), dpo.jsonl ($(wc -l < "$work/dpo.jsonl") pairs)"

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Turns the facts docs_to_markdown.py found into questions with a one-sentence reference answer.
 
-    make_questions.py FACTS.jsonl QUESTIONS.jsonl HELDBACK.txt [--seed N] [--max M]
+    make_questions.py FACTS.jsonl QUESTIONS.jsonl HELDBACK.txt [--seed N] [--per-fact K]
 
-Every question is asked about one fact of one document. A stable tenth of the documents is held
+Every question is asked about one fact of one document; a fact is asked about in up to K (2)
+differently worded questions (retrieval then orders the passages differently too). A stable tenth of the documents is held
 back (listed in HELDBACK.txt, one path a line): they are not ingested, so questions about them have
 no answer in the training base and teach the model to say it does not know.
 Writes {"id", "question", "file", "kind", "term", "evidence", "answer", "subject", "heldback"} per line, where
@@ -23,6 +24,17 @@ HELD_BACK_SHARE = 0.10
 BOILERPLATE = re.compile(r"^(BACK TO BASICS|VOCABULARY|CULTURE|NOTE|TIP|CAUTION|IN PRACTICE|GOING FURTHER|"
                          r"SECURITY|QUICK LOOK|SPECIFIC CASE|COMMUNITY|DEBIAN POLICY|ALTERNATIVE|TOOL|HISTORY|"
                          r"BEWARE|DOCUMENTATION|POLICY|WARNING|Download)\b")
+
+
+# First words of an option's description that are not a verb ("same as 'base64' program").
+NOT_VERBS = {"same", "equivalent", "like", "synonym", "alias", "default", "an", "a", "the", "only", "one", "this",
+             "if", "when", "with", "without", "for", "as", "in", "no", "not", "all", "each", "any", "deprecated", "obsolete"}
+
+
+def worth_asking(rec):
+    """Drops questions whose subject carries no meaning on its own ("what is 1?", "--help")."""
+    t = rec["subject"].strip()
+    return len(t) >= 2 and not t.replace(".", "").isdigit() and t not in ("--help", "--version", "-?", "-h", "-V")
 
 
 def held_back(path):
@@ -88,7 +100,7 @@ def build(f, rng):
         w0 = d.split(" ", 1)[0]
         if third_person(w0):
             a = f"In {name}, {opt}{also} {lc_first(d)}."
-        elif w0.islower() or (w0[:1].isupper() and w0[1:].islower() and not w0.endswith("ed")):
+        elif w0.lower() not in NOT_VERBS and (w0.islower() or (w0[:1].isupper() and w0[1:].islower() and not w0.endswith("ed"))):
             a = f"With {opt}{also}, {name} will {lc_first(d)}."
         else:
             a = f"In {name}, {opt}{also} means: {d}."
@@ -158,6 +170,7 @@ def build(f, rng):
 def main():
     args = sys.argv[1:]
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 15
+    per_fact = int(args[args.index("--per-fact") + 1]) if "--per-fact" in args else 2
     facts_path, out_path, held_path = args[0], args[1], args[2]
     rng = random.Random(seed)
     facts = [json.loads(l) for l in open(facts_path, encoding="utf-8")]
@@ -172,17 +185,23 @@ def main():
         for f in group:
             if n >= CAP.get(kind, 100):
                 break
-            qa = build(f, rng)
-            if not qa:
-                continue
-            q, a, subject = qa
-            if q in seen or len(a.split()) > 60:
-                continue
-            seen.add(q)
-            n += 1
-            out.append({"question": q, "file": f["file"], "kind": kind, "term": f["term"], "evidence": f["text"],
-                        "answer": a, "subject": subject, "heldback": held_back(f["file"])})
+            asked = 0
+            for _ in range(per_fact * 3):   # up to per_fact differently worded questions about the fact
+                qa = build(f, rng)
+                if not qa:
+                    break
+                q, a, subject = qa
+                if q in seen or len(a.split()) > 60:
+                    continue
+                seen.add(q)
+                asked += 1
+                out.append({"question": q, "file": f["file"], "kind": kind, "term": f["term"], "evidence": f["text"],
+                            "answer": a, "subject": subject, "heldback": held_back(f["file"])})
+                if asked == per_fact:
+                    break
+            n += asked > 0
     rng.shuffle(out)
+    out = [q for q in out if worth_asking(q)]   # after the draws, so the same seed words the rest the same
     with open(out_path, "w", encoding="utf-8") as w:
         for i, q in enumerate(out):
             w.write(json.dumps({"id": f"t{i:05d}", **q}, ensure_ascii=False) + "\n")

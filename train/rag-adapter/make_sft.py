@@ -3,7 +3,7 @@
 
     make_sft.py QUESTIONS.jsonl PROMPTS.jsonl OUT_DIR [--seed N] [--unanswerable-share 0.2]
 
-PROMPTS.jsonl holds one `rag ask - --prompt-only --json` line per question, in the same order.
+PROMPTS.jsonl holds the `rag ask - --prompt-only --json` line of every question (matched by its text).
 An example is kept when its answer is clear-cut:
 - answerable: a retrieved passage contains the fact's sentence (normalised tokens, as `rag eval
   answers` matches); the target is the reference sentence citing the first such passage as [n];
@@ -27,13 +27,16 @@ def main():
     share = float(args[args.index("--unanswerable-share") + 1]) if "--unanswerable-share" in args else 0.2
     rng = random.Random(seed)
     questions = [json.loads(l) for l in open(q_path, encoding="utf-8")]
-    prompts = [json.loads(l) for l in open(p_path, encoding="utf-8")]
-    if len(questions) != len(prompts):
-        sys.exit(f"{p_path}: {len(prompts)} prompts for {len(questions)} questions in {q_path}")
+    prompt_of = {}
+    for line in open(p_path, encoding="utf-8"):
+        p = json.loads(line)
+        prompt_of[p["question"]] = p
+    missing = [q["question"] for q in questions if q["question"] not in prompt_of]
+    if missing:
+        sys.exit(f"{p_path}: no prompt for {len(missing)} questions of {q_path}, e.g. {missing[0]!r}")
+    prompts = [prompt_of[q["question"]] for q in questions]
     answerable, unanswerable, dropped = [], [], Counter()
     for q, p in zip(questions, prompts):
-        if p["question"] != q["question"]:
-            sys.exit(f"{p_path}: prompt for {p['question']!r} where {q_path} has {q['question']!r}")
         if p["refused"]:
             dropped["refused by the pipeline"] += 1
             continue
