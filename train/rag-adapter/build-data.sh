@@ -5,7 +5,8 @@
 #
 # Env: RAG (the rag binary; default .build/release/rag), SAMPLES (how many base-model answers to
 # sample for DPO; default 240, about 20 min of two idle cores; 0 skips sampling), PAIRS (DPO pairs;
-# default 1500), SEED (15).
+# default 1500), SEED (15), JOBS (rag processes run side by side for
+# the prompts and the sampling; default 1).
 # Steps (each skipped when its output exists; delete WORK_DIR to start over):
 #   1. install the documentation packages (apt-get; needs root)
 #   2. docs_to_markdown.py: HTML and man pages -> Markdown folder + the facts their structure states
@@ -21,6 +22,7 @@ source "$(dirname "$0")/paths.sh"
 samples="${SAMPLES:-240}"
 pairs="${PAIRS:-1500}"
 seed="${SEED:-15}"
+jobs="${JOBS:-1}"
 mkdir -p "$work"
 
 packages=(debian-handbook debian-reference-en sqlite3-doc gnuplot-doc octave-doc manpages postgresql-doc-15)
@@ -56,8 +58,14 @@ fi
 
 if [ ! -s "$work/prompts.jsonl" ]; then
     echo "== prompts (rag ask --prompt-only, default k and mode)"
+    rm -f "$work"/questions.part* "$work"/prompts.part*
     python3 -c 'import json,sys; [print(json.loads(l)["question"]) for l in open(sys.argv[1])]' "$work/questions.jsonl" \
-        | "$rag" ask - --prompt-only --json --db "$work/train.db" > "$work/prompts.jsonl.tmp"
+        | split -n "r/$jobs" -d - "$work/questions.part"
+    for part in "$work"/questions.part*; do
+        "$rag" ask - --prompt-only --json --db "$work/train.db" < "$part" > "${part/questions/prompts}.jsonl" &
+    done
+    wait
+    cat "$work"/prompts.part*.jsonl > "$work/prompts.jsonl.tmp"
     mv "$work/prompts.jsonl.tmp" "$work/prompts.jsonl"
 fi
 
@@ -67,9 +75,15 @@ base_args=()
 if [ "$samples" -gt 0 ]; then
     if [ ! -s "$work/base-samples.json" ]; then
         echo "== sampling $samples base-model answers (rag eval answers, temperature 0.8)"
-        head -n "$samples" "$work/sample-queries.jsonl" > "$work/sample-queries.head.jsonl"
-        "$rag" eval answers --queries "$work/sample-queries.head.jsonl" --db "$work/train.db" --json \
-            --temperature 0.8 --seed "$seed" --max-tokens 128 > "$work/base-samples.json.tmp"
+        rm -f "$work"/sample-queries.part* "$work"/base-samples.part*
+        head -n "$samples" "$work/sample-queries.jsonl" | split -n "r/$jobs" -d - "$work/sample-queries.part"
+        for part in "$work"/sample-queries.part*; do
+            "$rag" eval answers --queries "$part" --db "$work/train.db" --json \
+                --temperature 0.8 --seed "$seed" --max-tokens 128 > "${part/sample-queries/base-samples}.json" &
+        done
+        wait
+        python3 -c 'import json,sys; print(json.dumps({"records": [r for f in sys.argv[1:] for r in json.load(open(f))["records"]]}))' \
+            "$work"/base-samples.part*.json > "$work/base-samples.json.tmp"
         mv "$work/base-samples.json.tmp" "$work/base-samples.json"
     fi
     base_args=(--base-samples "$work/base-samples.json")

@@ -3,36 +3,43 @@
 
     eval_table.py RUN.json [RUN.json ...]
 
-One row per file (named by the file's stem). "cites" is the share of answers (to answerable and
-unanswerable questions, the pipeline's own refusals excluded) that cite a passage [1]..[k]; the other
-columns are `rag eval answers`' own: token F1 and exact match over answerable questions, citation
-accuracy (a cited passage contains the reference answer), refusal accuracy on unanswerable questions,
-over-refusal on answerable ones, median latency per question.
+One row per run, named by the file's stem; files named NAME.partN.json (one question file split
+across processes run side by side) are merged into the row NAME, the summary recomputed from the
+records as `rag eval answers` computes it. "cites" is the share of all answers that cite a passage
+[1]..[k]; the other columns are `rag eval answers`' own: token F1 and exact match over answerable
+questions, citation accuracy (a cited passage contains the reference answer), refusal accuracy on
+unanswerable questions, over-refusal on answerable ones, median latency per question.
 """
 import json, os, re, sys
+from collections import defaultdict
 
 CITE = re.compile(r"\[(\s*\d+(\s*[-,;]\s*\d+)*\s*)\]")
 K = 5  # passages per prompt, as `rag ask` and `rag eval answers` retrieve
 
 
 def cites(answer):
-    for m in CITE.finditer(answer):
-        if any(1 <= int(n) <= K for n in re.findall(r"\d+", m.group(1))):
-            return True
-    return False
+    return any(1 <= int(n) <= K for m in CITE.finditer(answer) for n in re.findall(r"\d+", m.group(1)))
+
+
+def mean(xs):
+    return sum(xs) / len(xs) if xs else 0.0
 
 
 def main():
-    print("| run | questions | token F1 | exact match | citation accuracy | cites | refusal accuracy | over-refusal | median latency (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    runs = defaultdict(list)
     for path in sys.argv[1:]:
-        d = json.load(open(path, encoding="utf-8"))
-        s, recs = d["summary"], d["records"]
-        share = sum(cites(r["answer"]) for r in recs) / max(1, len(recs))
-        name = os.path.splitext(os.path.basename(path))[0]
-        print(f"| {name} | {s['questions']} ({s['unanswerable']} unanswerable) | {s['f1']:.3f} | {s['exactMatch']:.3f} | "
-              f"{s['citationAccuracy']:.3f} | {share:.3f} | {s['refusalAccuracy']:.3f} | {s['falseRefusalRate']:.3f} | "
-              f"{s['latencyMsP50']:.0f} |")
+        name = re.sub(r"\.part\d+$", "", os.path.splitext(os.path.basename(path))[0])
+        runs[name] += json.load(open(path, encoding="utf-8"))["records"]
+    print("| run | questions | token F1 | exact match | citation accuracy | cites | refusal accuracy | over-refusal | median latency (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, recs in runs.items():
+        ans = [r for r in recs if r["answerable"]]
+        un = [r for r in recs if not r["answerable"]]
+        lat = sorted(r["latencyMs"] for r in recs)
+        row = [f"{len(recs)} ({len(un)} unanswerable)", mean([r["f1"] for r in ans]), mean([r["exactMatch"] for r in ans]),
+               mean([r["citedContainsAnswer"] for r in ans]), mean([cites(r["answer"]) for r in recs]),
+               mean([r["refused"] for r in un]), mean([r["refused"] for r in ans]), lat[len(lat) // 2] / 1000 if lat else 0]
+        print(f"| {name} | " + " | ".join(x if isinstance(x, str) else f"{x:.3f}" for x in row[:-1]) + f" | {row[-1]:.0f} |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ its one-sentence "I don't know"). Rejected is one of:
 Writes OUT_DIR/dpo.jsonl ({"prompt": [...], "chosen": [...], "rejected": [...]}, message lists) and
 OUT_DIR/dpo.meta.jsonl (id and kind of each pair).
 """
-import json, os, random, sys
+import json, os, random, re, sys
 from collections import Counter, defaultdict
 from common import cite, REFUSALS
 
@@ -33,7 +33,7 @@ def main():
     base_path = opt("--base-samples", None)
     sft = [json.loads(l) for l in open(os.path.join(out_dir, "sft.jsonl"), encoding="utf-8")]
     meta = [json.loads(l) for l in open(os.path.join(out_dir, "sft.meta.jsonl"), encoding="utf-8")]
-    by_id = {m["id"]: (s, m) for s, m in zip(sft, meta)}
+    by_question = {m["question"]: (s, m) for s, m in zip(sft, meta)}
     by_kind = defaultdict(list)
     for s, m in zip(sft, meta):
         if m["answerable"]:
@@ -51,21 +51,30 @@ def main():
 
     if base_path:
         records = json.load(open(base_path, encoding="utf-8"))["records"]
-        for r in records:
-            if r["id"] not in by_id:
+        for r in records:   # matched by the question's text (ids are positions in one build's question list)
+            if r["question"] not in by_question:
                 continue
-            s, m = by_id[r["id"]]
+            s, m = by_question[r["question"]]
             wrong = (not r["citedContainsAnswer"] or r["refused"]) if m["answerable"] else not r["refused"]
             if wrong and r["answer"].strip():
                 add(s, m, r["answer"], "base")
 
+    def command(m):
+        """The command a man-page fact is about ("man/realpath.1.md" -> "realpath")."""
+        return os.path.basename(m["file"]).split(".")[0] if m["file"].startswith("man/") else None
+
     def invention(m):
-        """Another example's answer of the same kind, its subject swapped for this one's."""
+        """Another example's answer of the same kind, its subject (and command) swapped for this one's."""
         pool = by_kind.get(m["kind"]) or [x for xs in by_kind.values() for x in xs]
         for _ in range(20):
             other = rng.choice(pool)
             if other["id"] != m["id"] and other["subject"] in other["answer"] and other["evidence"] != m["evidence"]:
-                return other["answer"].replace(other["subject"], m["subject"], 1)
+                text = other["answer"]
+                if m["kind"] == "option":   # "With -z (--zero), realpath will ..." -> "With -v, diff3 will ..."
+                    text = re.sub(re.escape(other["subject"]) + r" \([^)]*\)", other["subject"], text, count=1)
+                if command(other) and command(m):
+                    text = re.sub(r"\b" + re.escape(command(other)) + r"\b", command(m), text, count=1)
+                return text.replace(other["subject"], m["subject"], 1)
         return None
 
     remaining = max(0, total - len(pairs))

@@ -3,7 +3,7 @@
 
     make_questions.py FACTS.jsonl QUESTIONS.jsonl HELDBACK.txt [--seed N] [--per-fact K]
 
-Every question is asked about one fact of one document; a fact is asked about in up to K (2)
+Every question is asked about one fact of one document; a fact is asked about in up to K (3)
 differently worded questions (retrieval then orders the passages differently too). A stable tenth of the documents is held
 back (listed in HELDBACK.txt, one path a line): they are not ingested, so questions about them have
 no answer in the training base and teach the model to say it does not know.
@@ -34,7 +34,8 @@ NOT_VERBS = {"same", "equivalent", "like", "synonym", "alias", "default", "an", 
 def worth_asking(rec):
     """Drops questions whose subject carries no meaning on its own ("what is 1?", "--help")."""
     t = rec["subject"].strip()
-    return len(t) >= 2 and not t.replace(".", "").isdigit() and t not in ("--help", "--version", "-?", "-h", "-V")
+    return (len(t) >= 2 and any(c.isalnum() for c in t) and not t.replace(".", "").isdigit()
+            and t not in ("--help", "--version", "-?", "-h", "-V"))
 
 
 def held_back(path):
@@ -170,7 +171,7 @@ def build(f, rng):
 def main():
     args = sys.argv[1:]
     seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 15
-    per_fact = int(args[args.index("--per-fact") + 1]) if "--per-fact" in args else 2
+    per_fact = int(args[args.index("--per-fact") + 1]) if "--per-fact" in args else 3
     facts_path, out_path, held_path = args[0], args[1], args[2]
     rng = random.Random(seed)
     facts = [json.loads(l) for l in open(facts_path, encoding="utf-8")]

@@ -6,7 +6,8 @@
 PROMPTS.jsonl holds the `rag ask - --prompt-only --json` line of every question (matched by its text).
 An example is kept when its answer is clear-cut:
 - answerable: a retrieved passage contains the fact's sentence (normalised tokens, as `rag eval
-  answers` matches); the target is the reference sentence citing the first such passage as [n];
+  answers` matches; a sentence under six tokens counts only beside its subject); the target is the
+  reference sentence citing the first such passage as [n];
 - unanswerable: no retrieved passage contains even the first eight tokens of the sentence (its
   document was held back from the base, or retrieval missed it); the target is a one-sentence
   "I don't know"; the share of these is capped.
@@ -41,11 +42,13 @@ def main():
             dropped["refused by the pipeline"] += 1
             continue
         ev = tokens(q["evidence"])
-        if len(ev) < 6:
+        # A short sentence ("The default is 10min.") is located only together with its subject.
+        subject = tokens(q["subject"]) if len(ev) < 6 else []
+        if len(ev) < 3 or (len(ev) < 6 and not subject):
             dropped["evidence too short to locate"] += 1
             continue
         passage_tokens = [tokens(x["text"]) for x in p["passages"]]
-        holders = [x["n"] for x, t in zip(p["passages"], passage_tokens) if contains(t, ev)]
+        holders = [x["n"] for x, t in zip(p["passages"], passage_tokens) if contains(t, ev) and (not subject or contains(t, subject))]
         gold = holders[0] if holders else None
         probe = ev[:8]
         partial = any(contains(t, probe) for t in passage_tokens)
@@ -69,7 +72,7 @@ def main():
         for q, messages, target, holders, count in examples:
             gold = holders[0] if holders else None
             sft.write(json.dumps({"messages": messages + [{"role": "assistant", "content": target}]}, ensure_ascii=False) + "\n")
-            meta.write(json.dumps({"id": q["id"], "kind": q["kind"], "file": q["file"], "gold": gold, "holders": holders, "passages": count,
+            meta.write(json.dumps({"id": q["id"], "question": q["question"], "kind": q["kind"], "file": q["file"], "gold": gold, "holders": holders, "passages": count,
                                    "subject": q["subject"], "answer": q["answer"],
                                    "evidence": q["evidence"], "answerable": gold is not None}, ensure_ascii=False) + "\n")
             sq.write(json.dumps({"id": q["id"], "question": q["question"], "answer": q["evidence"] if gold else None,
