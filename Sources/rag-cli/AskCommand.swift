@@ -5,7 +5,7 @@ import RAG
 struct AskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ask", abstract: "Answer a question from the knowledge base, citing its sources.")
 
-    @Argument(help: "The question.")
+    @Argument(help: "The question (with --prompt-only, \"-\" reads one question a line from stdin).")
     var question: String
 
     @OptionGroup var base: BaseOptions
@@ -17,6 +17,9 @@ struct AskCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Print the answer when it is complete instead of streaming it.")
     var noStream = false
+
+    @Flag(name: .long, help: "Print the messages the model would be sent (and, with --json, the passages) without generating.")
+    var promptOnly = false
 
     func validate() throws { _ = try retrieval.search(for: .answer) }
 
@@ -33,6 +36,7 @@ struct AskCommand: AsyncParsableCommand {
         var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
+        if promptOnly { return try printPrompts(pipeline) }
         let interrupt = Interrupt.install()
         let streaming = !json && !noStream
         let request = AnswerRequest(question: question, search: try retrieval.search(for: .answer),
@@ -50,6 +54,26 @@ struct AskCommand: AsyncParsableCommand {
         Console.out(result.finishReason == .cancelled || interrupt.fired ? "\n[stopped]" : "")
         printSources(result)
         if interrupt.fired { throw ExitCode(130) }
+    }
+}
+
+extension AskCommand {
+    /// `--prompt-only`: one prompt, or with the question "-" one JSON line per stdin line.
+    func printPrompts(_ pipeline: RAGPipeline) throws {
+        let search = try retrieval.search(for: .answer)
+        let prepare = { (q: String) in try pipeline.preparePrompt(AnswerRequest(question: q, search: search, generation: generator.generation)) }
+        guard question == "-" else {
+            let p = try prepare(question)
+            if json { return try Console.json(p) }
+            if p.refused { return Console.out(RAGPipeline.refusal) }
+            for m in p.messages { Console.out("[\(m.role)]\n\(m.content)\n") }
+            return
+        }
+        while let line = readLine() {
+            let q = line.trimmingCharacters(in: .whitespaces)
+            if q.isEmpty { continue }
+            try Console.json(prepare(q), compact: true)
+        }
     }
 }
 

@@ -208,53 +208,16 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     func answerSync(_ request: AnswerRequest, isCancelled: () -> Bool, onToken: (String) -> Bool) throws -> AnswerResult {
-        guard let question = request.messages.last(where: { $0.role == "user" })?.content,
-              !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw RAGError.invalidInput("messages: no user message with a question")
-        }
-        if request.useRetrieval { try request.search.check(for: .answer) }
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
-        var passages: [Passage] = []
-        // The context left for the conversation once the answer's tokens are set aside; with
-        // retrieval, earlier turns may use half of it and the passages the rest.
-        let available = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - PromptBudget.reservedTokens
-        var messages = ConversationWindow.fit(request.messages, budget: request.useRetrieval ? available / 2 : available,
-                                              countTokens: gen.countTokens)
-
-        if request.useRetrieval {
-            let t0 = Date()
-            let query = try configuration.followUpRetrieval.query(for: messages, generator: gen)
-            let retrieved = try retrieve(query, options: request.search)
-            timings.retrieveMs = Date().timeIntervalSince(t0) * 1000
-            let best = retrieved.map(\.similarity).max() ?? 0
-            if retrieved.isEmpty || best < configuration.minRelevance {
-                _ = onToken(Self.refusal)
-                return AnswerResult(answer: Self.refusal, sources: [], passages: [], refused: true,
-                                    usage: Usage(promptTokens: 0, completionTokens: 0), timings: timings, finishReason: .stop)
-            }
-            let numbered = retrieved.enumerated().map { i, r in
-                Passage(n: i + 1, file: r.chunk.path, page: r.chunk.page, section: r.chunk.section, score: r.score,
-                        text: r.chunk.text, chunkID: r.chunk.id, documentID: r.chunk.documentID)
-            }
-            let system = template.system(keeping: messages.filter { $0.role == "system" }.map(\.content))
-            messages.removeAll { $0.role == "system" }
-            // Fit passages into what the context leaves after the history and the answer's tokens.
-            let budget = PromptBudget.forPassages(contextBudget: configuration.contextBudget, contextLength: gen.contextLength,
-                                                  maxTokens: request.generation.maxTokens,
-                                                  history: messages.dropLast().map(\.content), countTokens: gen.countTokens)
-                - (gen.countTokens(system) - gen.countTokens(template.system))  // a client's system prompt kept beside the template's
-            guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {
-                throw RAGError.invalidInput("the question is too long for the model's context (\(gen.contextLength) tokens)")
-            }
-            passages = kept
-            if let last = messages.lastIndex(where: { $0.role == "user" }) {
-                messages[last].content = template.userMessage(passages: kept, question: question)
-            }
-            messages.insert(ChatMessage(role: "system", content: system), at: 0)
+        let prepared = try prepare(request, generator: gen, timings: &timings)
+        if prepared.refused {
+            _ = onToken(Self.refusal)
+            return AnswerResult(answer: Self.refusal, sources: [], passages: [], refused: true,
+                                usage: Usage(promptTokens: 0, completionTokens: 0), timings: timings, finishReason: .stop)
         }
-
-        let prompt = try gen.chatTokens(messages)
+        let passages = prepared.passages
+        let prompt = prepared.promptTokens
         if prompt.count + request.generation.maxTokens > gen.contextLength {
             throw RAGError.invalidInput("prompt of \(prompt.count) tokens + max_tokens \(request.generation.maxTokens) exceeds the context of \(gen.contextLength)")
         }

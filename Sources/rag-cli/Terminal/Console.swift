@@ -21,10 +21,10 @@ enum Console {
         FileHandle.standardError.write(Data((text + terminator).utf8))
     }
 
-    /// Pretty JSON with stable key order.
-    static func json<T: Encodable>(_ value: T) throws {
+    /// Pretty JSON with stable key order (`compact`: one line, for JSONL).
+    static func json<T: Encodable>(_ value: T, compact: Bool = false) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(value)
         out(String(decoding: data, as: UTF8.self))
