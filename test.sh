@@ -4,7 +4,7 @@
 # the `rag` executable that the crash test drives included).
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 scripts/fetch-models.sh
 # The official OpenAI client, for the compatibility test that talks to the real server; Selenium,
 # for the browser test that drives the web page in Chromium (Tests/ServerTests/BrowserTests.swift).

@@ -31,12 +31,12 @@ final class BrowserTests: XCTestCase {
 
         // The base: the sample corpus as `rag ingest` reads it.
         let db = work.appendingPathComponent("corpus.db").path
-        let ingest = try await run([binaries.appendingPathComponent("rag").path, "ingest", Self.root.appendingPathComponent("corpus").path, "--db", db])
+        let ingest = try await runCommand([binaries.appendingPathComponent("rag").path, "ingest", Self.root.appendingPathComponent("corpus").path, "--db", db])
         XCTAssertEqual(ingest.status, 0, ingest.output)
         guard ingest.status == 0 else { return }
 
         let server = try await BrowserTestServer.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db])
-        let page = try await run(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
+        let page = try await runCommand(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
                                   "--url", "http://127.0.0.1:\(server.port)/", "--out", out.path])
         server.stop()
         if page.status == 77 { throw XCTSkip("Chromium cannot run here: \(page.output)") }
@@ -45,7 +45,7 @@ final class BrowserTests: XCTestCase {
 
         let key = "browser-test-key"
         let guarded = try await BrowserTestServer.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db, "--api-key", key])
-        let keyed = try await run(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
+        let keyed = try await runCommand(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
                                    "--url", "http://127.0.0.1:\(guarded.port)/", "--out", out.appendingPathComponent("api-key").path,
                                    "--api-key", key])
         guarded.stop()
@@ -79,21 +79,6 @@ final class BrowserTests: XCTestCase {
         do { try p.run() } catch { throw XCTSkip("python3 is not available to drive Chromium") }
         p.waitUntilExit()
         if p.terminationStatus != 0 { throw XCTSkip("the selenium package is not installed (pip install selenium; test.sh does)") }
-    }
-
-    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await blocking {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = arguments
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
     }
 }
 

@@ -8,29 +8,14 @@ final class OpenAICompatTests: XCTestCase {
     func testOfficialPythonClient() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let script = root.appendingPathComponent("scripts/openai_compat.py").path
-        guard try await run(["python3", "-c", "import openai"]).status == 0 else {
+        guard try await runCommand(["python3", "-c", "import openai"]).status == 0 else {
             throw XCTSkip("python3 with the openai package is not available (pip install openai)")
         }
         let server = try await ServerHarness.start(configure: { $0.apiKey = "compat-key" })
-        let result = try await run(["python3", script, "--base-url", "http://127.0.0.1:\(server.port)/v1",
+        let result = try await runCommand(["python3", script, "--base-url", "http://127.0.0.1:\(server.port)/v1",
                                     "--api-key", "compat-key", "--question", TestBase.question])
         try await server.stop()
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.output.contains("all checks passed"), result.output)
-    }
-
-    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await blocking {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = arguments
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = pipe
-            try p.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
     }
 }

@@ -19,20 +19,28 @@ public struct PreparedPrompt: Sendable, Codable {
 extension RAGPipeline {
     /// The prompt `answer` would generate from, for the same request.
     public func preparePrompt(_ request: AnswerRequest) throws -> PreparedPrompt {
+        _ = try checkedQuestion(request)
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
         return try prepare(request, generator: gen, timings: &timings)
+    }
+
+    /// The request's question, once the request is known to be valid (a user turn with text, `k`
+    /// within the answering rule): checked before any model is loaded.
+    func checkedQuestion(_ request: AnswerRequest) throws -> String {
+        guard let question = request.messages.last(where: { $0.role == "user" })?.content,
+              !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw RAGError.invalidInput("messages: no user message with a question")
+        }
+        if request.useRetrieval { try request.search.check(for: .answer) }
+        return question
     }
 
     /// Keeps the conversation within the budget, retrieves for the last user turn (with the earlier
     /// questions, see FollowUpRetrieval), refuses below `minRelevance`, fits the numbered passages into
     /// the context left after the history and the answer's tokens, and encodes the template.
     func prepare(_ request: AnswerRequest, generator gen: any TextGenerator, timings: inout Timings) throws -> PreparedPrompt {
-        guard let question = request.messages.last(where: { $0.role == "user" })?.content,
-              !question.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw RAGError.invalidInput("messages: no user message with a question")
-        }
-        if request.useRetrieval { try request.search.check(for: .answer) }
+        let question = try checkedQuestion(request)
         var passages: [Passage] = []
         // The context left for the conversation once the answer's tokens are set aside; with
         // retrieval, earlier turns may use half of it and the passages the rest.

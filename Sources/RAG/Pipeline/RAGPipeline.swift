@@ -208,6 +208,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     func answerSync(_ request: AnswerRequest, isCancelled: () -> Bool, onToken: (String) -> Bool) throws -> AnswerResult {
+        _ = try checkedQuestion(request)
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
         let prepared = try prepare(request, generator: gen, timings: &timings)
