@@ -26,7 +26,7 @@ final class PromptPreparationTests: XCTestCase {
         XCTAssertEqual(prepared.messages[0].content, PromptTemplate.standard.system)
         XCTAssertEqual(prepared.messages[1].content, PromptTemplate.standard.userMessage(passages: prepared.passages, question: question))
         XCTAssertTrue(prepared.messages[1].content.contains("[1] (\(prepared.passages[0].file)"))
-        XCTAssertEqual(prepared.prompt, try p.generator().renderChat(prepared.messages))
+        XCTAssertEqual(prepared.promptTokens, try p.generator().chatTokens(prepared.messages))
 
         let answered = try p.answerSync(request, isCancelled: { false }, onToken: { _ in true })
         XCTAssertEqual(answered.passages, prepared.passages, "answer generated from the same passages")
