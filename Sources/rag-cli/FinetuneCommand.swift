@@ -33,6 +33,8 @@ struct FinetuneFlags: ParsableArguments {
     @Option(name: .long) var loraDropout: Float = 0
     @Option(name: .long, help: "Projections to adapt: names (q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj) or all-linear.")
     var loraTargets: String = "q_proj,v_proj"
+    @Option(name: .long, help: "Layers to adapt, e.g. 15-29 or 0,2,4 (default: all); the backward pass stops at the lowest.")
+    var loraLayers: String?
     @Option(name: .long, help: "Start from this PEFT adapter (e.g. the SFT result before DPO) instead of a fresh one.")
     var adapter: String?
     @Flag(name: .long, help: "Train every weight instead of LoRA (not available yet).") var full = false
@@ -49,16 +51,19 @@ struct FinetuneFlags: ParsableArguments {
     }
 
     var options: FinetuneOptions {
-        var o = FinetuneOptions()
-        o.epochs = epochs; o.maxSteps = maxSteps; o.learningRate = lr; o.warmupRatio = warmupRatio; o.weightDecay = weightDecay
-        o.batchSize = batchSize; o.gradAccum = gradAccum; o.maxGradNorm = maxGradNorm; o.maxLength = maxLength; o.seed = seed
-        o.lora = LoRAOptions(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targets: LoRAOptions.parseTargets(loraTargets))
-        o.initialAdapter = adapter.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        o.evalSplit = evalSplit; o.evalEvery = evalEvery; o.earlyStoppingPatience = earlyStopping; o.saveEvery = saveEvery
-        o.resume = resume.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        o.logFile = log.map { URL(fileURLWithPath: $0) }
-        o.recomputeLayers = !noRecompute
-        return o
+        get throws {
+            var o = FinetuneOptions()
+            o.epochs = epochs; o.maxSteps = maxSteps; o.learningRate = lr; o.warmupRatio = warmupRatio; o.weightDecay = weightDecay
+            o.batchSize = batchSize; o.gradAccum = gradAccum; o.maxGradNorm = maxGradNorm; o.maxLength = maxLength; o.seed = seed
+            o.lora = LoRAOptions(rank: loraR, alpha: loraAlpha, dropout: loraDropout, targets: LoRAOptions.parseTargets(loraTargets),
+                                 layers: try LoRAOptions.parseLayers(loraLayers ?? ""))
+            o.initialAdapter = adapter.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            o.evalSplit = evalSplit; o.evalEvery = evalEvery; o.earlyStoppingPatience = earlyStopping; o.saveEvery = saveEvery
+            o.resume = resume.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            o.logFile = log.map { URL(fileURLWithPath: $0) }
+            o.recomputeLayers = !noRecompute
+            return o
+        }
     }
 
     /// Runs a stage with the progress bar, Ctrl-C saving a checkpoint, and the closing summary.
@@ -96,7 +101,7 @@ struct FinetuneSFTCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Learn the prompt's tokens too, not only the assistant's.") var trainOnPrompt = false
 
     func run() async throws {
-        var o = flags.options
+        var o = try flags.options
         o.trainOnPrompt = trainOnPrompt
         try flags.run(.sft, name: "sft", options: o)
     }

@@ -96,6 +96,37 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
         }
     }
 
+    /// `--lora-layers`: only the chosen layers get an update; the adapter says so in PEFT's
+    /// `layers_to_transform`, loads for inference, and DPO's `loadLoRA` keeps the same layers.
+    func testLoRAOnChosenLayersOnly() throws {
+        let url = folder.appendingPathComponent("layers.gguf")
+        try TinyLlama(seed: 6).gguf().write(to: url)
+        let model = try LlamaModel.load(from: url)
+        let trainable = TrainableLlama(model)
+        XCTAssertThrowsError(try trainable.addLoRA(LoRAOptions(targets: ["q_proj"], layers: [7]), seed: 1))
+        try trainable.addLoRA(LoRAOptions(rank: 2, alpha: 4, targets: ["q_proj", "v_proj"], layers: [1]), seed: 1)
+        let keys = trainable.trainableParameters.map(\.0)
+        XCTAssertEqual(keys.count, 4)
+        XCTAssertTrue(keys.allSatisfy { $0.contains(".layers.1.") }, "\(keys)")
+        var rng = TensorRNG(seed: 2)
+        for (key, p) in trainable.trainableParameters where key.hasSuffix("lora_B.weight") {
+            p.assignValues(Tensor.randn(p.shape, std: 0.2, rng: &rng))
+        }
+        let dir = folder.appendingPathComponent("layers-adapter")
+        try trainable.saveAdapter(to: dir, baseModelName: "tiny")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("adapter_config.json"))) as? [String: Any]
+        XCTAssertEqual(config?["layers_to_transform"] as? [Int], [1])
+        let ids = Array(sequence.prefix(12))
+        let ours = rows(try noGrad { try trainable.logits(ids, batch: 1, length: ids.count) })
+        XCTAssertLessThanOrEqual(maxDelta(ours, try fastLogits(try model.adapted(by: dir), ids)), 1e-3)
+        let again = TrainableLlama(model)
+        try again.loadLoRA(from: dir, dropout: 0, seed: 0)
+        XCTAssertEqual(again.lora?.layers, [1])
+        XCTAssertEqual(try LoRAOptions.parseLayers("3-5, 1"), [1, 3, 4, 5])
+        XCTAssertNil(try LoRAOptions.parseLayers(""))
+        XCTAssertThrowsError(try LoRAOptions.parseLayers("5-3"))
+    }
+
     /// d(Σ_t w_t log p(target_t)) / d(LoRA A, B) through the whole model (recomputed layers,
     /// frozen projections, RoPE, attention, the fused head) against central differences.
     func testLoRAGradientsMatchFiniteDifferences() throws {

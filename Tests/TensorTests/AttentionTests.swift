@@ -51,6 +51,45 @@ final class AttentionTests: XCTestCase {
         for (x, y) in zip(fused.toArray(), reference.toArray()) { XCTAssertEqual(x, y, accuracy: 1e-5) }
         XCTAssertEqual(fused.toArray(), taped.toArray())
     }
+    func testRowBlocksWithGroupedHeadsMatchComposedOps() throws {
+        // Several 64-row blocks, fewer queries than keys, two query heads per KV head: output and
+        // gradients of the fused op equal those of matmul/softmax with the KV heads repeated.
+        let (h, kvh, tq, tk, d) = (4, 2, 150, 170, 8)
+        func inputs() -> (Tensor, Tensor, Tensor) {
+            let q = randomTensor([1, h, tq, d], seed: 41), k = randomTensor([1, kvh, tk, d], seed: 42)
+            let v = randomTensor([1, kvh, tk, d], seed: 43)
+            for t in [q, k, v] { t.requiresGrad = true }
+            return (q, k, v)
+        }
+        var rng = TensorRNG(seed: 44)
+        let weights = Tensor.randn([1, h, tq, d], rng: &rng)
+
+        let (q, k, v) = inputs()
+        let fused = try Tensor.attention(query: q, key: k, value: v, causal: true)
+        fused.backward(gradient: weights)
+
+        let (qr, kr, vr) = inputs()
+        func repeated(_ t: Tensor) throws -> Tensor {   // [1, KVH, Tk, D] -> [1, H, Tk, D]
+            try Tensor.concat(try (0..<h).map { try t.slice(axis: 1, ($0 / (h / kvh))..<($0 / (h / kvh) + 1)) }, axis: 1)
+        }
+        var causal = [Float](repeating: 0, count: tq * tk)
+        for i in 0..<tq { for j in 0..<tk where j > tk - tq + i { causal[i * tk + j] = -.infinity } }
+        let mask = try Tensor(causal, shape: [tq, tk])
+        let scores = try qr.matmul(try repeated(kr).transpose(2, 3)) * (1 / Float(d).squareRoot()) + mask
+        let reference = try scores.softmax().matmul(try repeated(vr))
+        reference.backward(gradient: weights)
+
+        func assertClose(_ a: Tensor?, _ b: Tensor?, _ what: String) {
+            guard let a, let b else { return XCTFail("\(what): no gradient") }
+            for (x, y) in zip(a.toArray(), b.toArray()) where abs(x - y) > 1e-4 + 1e-4 * abs(y) {
+                return XCTFail("\(what): \(x) vs \(y)")
+            }
+        }
+        assertClose(fused, reference, "output")
+        assertClose(q.grad, qr.grad, "dQ")
+        assertClose(k.grad, kr.grad, "dK")
+        assertClose(v.grad, vr.grad, "dV")
+    }
 }
 
 extension Tensor {

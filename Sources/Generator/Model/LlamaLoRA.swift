@@ -10,11 +10,38 @@ public struct LoRAOptions: Sendable, Equatable {
     public var dropout: Float
     /// Module names (`q_proj`, `v_proj`, …) or `all-linear` (every projection of every layer).
     public var targets: [String]
+    /// The layers whose projections are adapted (nil: all), PEFT's `layers_to_transform`. Adapting
+    /// only the upper layers also spares the backward pass the layers below them.
+    public var layers: [Int]?
 
     public static let projectionNames = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 
-    public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targets: [String] = ["q_proj", "v_proj"]) {
-        self.rank = rank; self.alpha = alpha; self.dropout = dropout; self.targets = targets
+    public init(rank: Int = 8, alpha: Float = 16, dropout: Float = 0, targets: [String] = ["q_proj", "v_proj"], layers: [Int]? = nil) {
+        self.rank = rank; self.alpha = alpha; self.dropout = dropout; self.targets = targets; self.layers = layers
+    }
+
+    /// `"15-29"`, `"0,2,4"` or a mix, as `--lora-layers` gives it; nil for an empty text.
+    public static func parseLayers(_ text: String) throws -> [Int]? {
+        var layers: [Int] = []
+        for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !part.isEmpty {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            switch ends.count {
+            case 1: if let l = ends[0] { layers.append(l); continue }
+            case 2: if let lo = ends[0], let hi = ends[1], lo <= hi { layers += Array(lo...hi); continue }
+            default: break
+            }
+            throw GeneratorError.invalidOptions("--lora-layers: '\(part)' is neither a layer number nor a range like 15-29")
+        }
+        return layers.isEmpty ? nil : Array(Set(layers)).sorted()
+    }
+
+    /// Whether layer `l` of a model with `count` layers is adapted; throws naming a layer it does not have.
+    func adapts(layer l: Int, of count: Int) throws -> Bool {
+        guard let layers else { return true }
+        if let bad = layers.first(where: { $0 < 0 || $0 >= count }) {
+            throw GeneratorError.invalidOptions("--lora-layers: the model has layers 0-\(count - 1), not \(bad)")
+        }
+        return layers.contains(l)
     }
 
     /// `"q_proj,v_proj"` or `"all-linear"` as the command line gives it.
@@ -63,6 +90,7 @@ extension LayerWeightRole {
 /// adapter training started from, which DPO's reference model keeps).
 final class AdaptedProjection: @unchecked Sendable {
     let role: LayerWeightRole
+    let layer: Int
     let path: String
     let base: FrozenMatrix
     var lora: LoRA?
@@ -70,6 +98,7 @@ final class AdaptedProjection: @unchecked Sendable {
 
     init(role: LayerWeightRole, layer: Int, base: FrozenMatrix) {
         self.role = role
+        self.layer = layer
         path = role.modulePath(layer: layer)
         self.base = base
     }

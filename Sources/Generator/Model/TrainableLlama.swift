@@ -92,6 +92,7 @@ public final class TrainableLlama: @unchecked Sendable {
         let names = try options.selectedProjections()
         var rng = TensorRNG(seed: seed)
         for p in projections where names.contains(p.role.projectionName ?? "") {
+            guard try options.adapts(layer: p.layer, of: layers.count) else { continue }
             p.lora = LoRA(inFeatures: p.base.cols, outFeatures: p.base.rows, rank: options.rank, alpha: options.alpha,
                           dropout: options.dropout, rng: &rng)
         }
@@ -108,7 +109,7 @@ public final class TrainableLlama: @unchecked Sendable {
         }
         let bound = try LlamaAdapter(peft, config: config)   // checks every module against this model
         var rng = TensorRNG(seed: seed)
-        var ranks = Set<Int>(), names = Set<String>(), alpha: Float = 0
+        var ranks = Set<Int>(), names = Set<String>(), adapted = Set<Int>(), alpha: Float = 0
         for (l, layer) in layers.enumerated() {
             for p in layer.projections {
                 guard let u = bound.layers[l][p.role] else { continue }
@@ -121,14 +122,15 @@ public final class TrainableLlama: @unchecked Sendable {
                 frozen.setTrainable(false)
                 p.lora = trained
                 p.reference = frozen
-                ranks.insert(u.rank); names.insert(p.role.projectionName ?? ""); alpha = u.scale * Float(u.rank)
+                ranks.insert(u.rank); names.insert(p.role.projectionName ?? ""); adapted.insert(l); alpha = u.scale * Float(u.rank)
             }
         }
         guard ranks.count == 1, let rank = ranks.first else {
             throw GeneratorError.invalidWeights("\(directory.path): adapters with several ranks (\(ranks.sorted())) cannot be trained further here")
         }
         lora = LoRAOptions(rank: rank, alpha: alpha, dropout: dropout,
-                           targets: LoRAOptions.projectionNames.filter { names.contains($0) })
+                           targets: LoRAOptions.projectionNames.filter { names.contains($0) },
+                           layers: adapted.count == layers.count ? nil : adapted.sorted())
     }
 
     /// Overwrites the trainable updates with a saved adapter's weights (resuming a checkpoint of
@@ -186,6 +188,7 @@ public final class TrainableLlama: @unchecked Sendable {
             "inference_mode": true, "use_rslora": false, "use_dora": false, "init_lora_weights": true,
             "base_model_name_or_path": baseModelName, "modules_to_save": NSNull(),
             "rank_pattern": [String: Any](), "alpha_pattern": [String: Any](),
+            "layers_to_transform": options.layers.map { $0 as Any } ?? NSNull(),
         ]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let json = try JSONSerialization.data(withJSONObject: adapterConfig, options: [.prettyPrinted, .sortedKeys])

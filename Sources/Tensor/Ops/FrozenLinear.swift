@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 // A linear layer whose weight is not trained (the base of LoRA / QLoRA): y = x Wᵀ, and backward
@@ -45,10 +46,56 @@ public enum FrozenMatrix: @unchecked Sendable {
     /// DX[n, cols] += DY[n, rows] W (the backward of `multiply`).
     public func multiplyTransposedAdding(_ dy: UnsafePointer<Float>, n: Int, into dx: UnsafeMutablePointer<Float>) {
         guard n > 0 else { return }
+        if n >= 16, ck_gemm_simd_level() >= 3 {
+            multiplyTransposedAddingOnTiles(dy, n: n, into: dx)
+            return
+        }
         forEachRowTile(tileRows: 256) { range, tile in
             // DX += DY[:, range] W[range]
             Threads.sgemm(transA: false, transB: false, m: n, n: cols, k: range.count, alpha: 1, a: dy + range.lowerBound,
                           lda: rows, b: tile, ldb: cols, beta: 1, c: dx, ldc: cols)
+        }
+    }
+
+    /// The same product where the CPU has AMX tiles: W is packed as the right operand of the tensor
+    /// core's bf16x3 GEMM (the kernel the forward pass uses; about 16 bits of each operand), one
+    /// panel of its columns per thread, and DY times each panel lands in its columns of DX.
+    private func multiplyTransposedAddingOnTiles(_ dy: UnsafePointer<Float>, n: Int, into dx: UnsafeMutablePointer<Float>) {
+        let (rows, cols) = (self.rows, self.cols)
+        // W dense [rows, cols]: the stored tensor, or the quantized rows decoded once for this call.
+        var decoded: UnsafeMutablePointer<Float>?
+        defer { decoded?.deallocate() }
+        let w: UnsafePointer<Float>
+        switch self {
+        case .dense(let t): w = UnsafePointer(t.data)
+        case .quantized(let m):
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
+            decoded = buffer
+            Threads.parallelFor(rows, costPerItem: 4 * cols) { part in
+                for r in part { try? m.row(r, into: buffer + r * cols) }   // r is in range
+            }
+            w = UnsafePointer(buffer)
+        }
+        let product = UnsafeMutablePointer<Float>.allocate(capacity: n * cols)   // [n, cols]
+        defer { product.deallocate() }
+        let panels = Swift.max(1, Swift.min(Threads.count, cols / 64))
+        let width = ((cols + panels - 1) / panels + 15) / 16 * 16
+        Threads.parallelFor(panels, costPerItem: 2 * n * rows * width) { part in
+            for p in part {
+                let j0 = p * width, nj = Swift.min(cols, j0 + width) - j0
+                guard nj > 0 else { continue }
+                // B = W[:, j0 ..< j0 + nj] [rows, nj], stored row-major with stride cols
+                let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: Swift.max(ck_sgemm_bf16x3_packed_size(nj, rows), 1))
+                defer { packed.deallocate() }
+                ck_sgemm_bf16x3_pack_cols(w + j0, cols, nj, rows, packed)
+                ck_sgemm_bf16x3(n, nj, rows, dy, rows, packed, nil, nil, 0, product + j0, cols)
+            }
+        }
+        Threads.parallelFor(n, costPerItem: cols) { part in
+            for i in part {
+                let src = product + i * cols, dst = dx + i * cols
+                for j in 0..<cols { dst[j] += src[j] }
+            }
         }
     }
 
