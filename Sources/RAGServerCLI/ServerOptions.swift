@@ -10,7 +10,8 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Knowledge base (SQLite file). Env RAG_DB.") public var db: String?
     @Option(help: "Generator model (GGUF file or HF folder). Env RAG_MODEL.") public var model: String?
     @Option(help: "Embedder model folder. Env RAG_EMBEDDER.") public var embedder: String?
-    @Option(help: "LoRA adapter folder (PEFT layout). Env RAG_ADAPTER.") public var adapter: String?
+    @Option(help: "LoRA adapter folder (PEFT layout), or none. Env RAG_ADAPTER. Default: the default model's own adapter when installed.") public var adapter: String?
+    @Flag(name: .customLong("no-adapter"), help: "Serve the default model without its default adapter (same as --adapter none).") public var noAdapter = false
     @Option(help: "Folder that POST /v1/ingest re-syncs. Env RAG_FOLDER.") public var folder: String?
     @Option(help: "Address to bind (default 127.0.0.1). Env RAG_HOST.") public var host: String?
     @Option(help: "Port (default 8080; 0 picks a free one). Env RAG_PORT.") public var port: Int?
@@ -27,7 +28,7 @@ public struct ServerOptions: ParsableArguments, Sendable {
 
     public var layer: ServerConfig.Layer {
         var l = ServerConfig.Layer()
-        l.db = db; l.model = model; l.embedder = embedder; l.adapter = adapter; l.folder = folder
+        l.db = db; l.model = model; l.embedder = embedder; l.adapter = noAdapter ? ServerConfig.noAdapter : adapter; l.folder = folder
         l.host = host; l.port = port; l.apiKey = apiKey; l.allowInsecure = allowInsecure ? true : nil
         l.parallel = parallel; l.queue = queue; l.maxTokens = maxTokens; l.requestTimeout = requestTimeout
         l.logLevel = logLevel

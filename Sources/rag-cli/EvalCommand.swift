@@ -71,8 +71,10 @@ struct EvalAnswersCommand: AsyncParsableCommand {
             answers on \(summary.questions) questions from \(queries) (\(summary.answerable) answerable, \(summary.unanswerable) not)
 
             token F1             \(f(summary.f1))
-            exact match          \(f(summary.exactMatch))
+            exact match          \(f(summary.exactMatch))   (the whole answer is the reference)
+            key fact             \(f(summary.keyFactMatch))   (the answer contains the reference)
             citation accuracy    \(f(summary.citationAccuracy))   (a cited passage contains the reference answer)
+            first citation       \(f(summary.firstCitationAccuracy))   (the first cited passage contains it)
             refusal accuracy     \(f(summary.refusalAccuracy))   (unanswerable questions declined)
             false refusals       \(f(summary.falseRefusalRate))   (answerable questions declined)
             latency ms           mean \(Int(summary.latencyMsMean)), p50 \(Int(summary.latencyMsP50)), p95 \(Int(summary.latencyMsP95))

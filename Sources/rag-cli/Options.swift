@@ -33,6 +33,9 @@ struct GeneratorOptions: ParsableArguments {
     @Option(name: .long, help: "LoRA adapter folder for the generator (PEFT layout: adapter_config.json + adapter_model.safetensors). Env RAG_ADAPTER.")
     var adapter: String?
 
+    @Flag(name: .long, help: "Run the default model without its default adapter (SmolLM2-135M-Instruct-rag), to compare.")
+    var noAdapter = false
+
     @Option(name: .long, help: "Refuse when the best passage's cosine similarity to the question is below this (scripts/calibrate-refusal.sh).")
     var minRelevance: Double = 0.3
 
@@ -54,8 +57,8 @@ struct GeneratorOptions: ParsableArguments {
     @Option(name: .long, help: "Min-p sampling.")
     var minP: Double = 0.05
 
-    @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off).")
-    var repeatPenalty: Double = 1.1
+    @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off, the default: grounded answers repeat the passages' words).")
+    var repeatPenalty: Double = GenerationOptions.defaultRepeatPenalty
 
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64?
@@ -65,6 +68,7 @@ struct GeneratorOptions: ParsableArguments {
 
     func validate() throws {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
+        if noAdapter, adapter != nil { throw ValidationError("--no-adapter and --adapter exclude each other") }
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
         guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
         guard minRelevance >= -1, minRelevance <= 1 else { throw ValidationError("--min-relevance must be a cosine in [-1, 1]") }
@@ -75,11 +79,19 @@ struct GeneratorOptions: ParsableArguments {
                           repeatPenalty: repeatPenalty, seed: seed, stop: stop)
     }
 
-    var adapterPath: String? { adapter ?? ProcessInfo.processInfo.environment["RAG_ADAPTER"].flatMap { $0.isEmpty ? nil : $0 } }
+    /// The adapter given by flag or RAG_ADAPTER (the default adapter is the pipeline's choice, not this).
+    var adapterPath: String? {
+        if noAdapter { return nil }
+        return adapter ?? ProcessInfo.processInfo.environment["RAG_ADAPTER"].flatMap { $0.isEmpty || $0 == "none" ? nil : $0 }
+    }
+
+    /// `--no-adapter`, or RAG_ADAPTER=none.
+    var wantsNoAdapter: Bool { noAdapter || (adapter == nil && ProcessInfo.processInfo.environment["RAG_ADAPTER"] == "none") }
 
     func apply(to c: inout RAGPipeline.Configuration) {
         c.generatorPath = model ?? ProcessInfo.processInfo.environment["RAG_MODEL"]
         c.adapterPath = adapterPath
+        c.useDefaultAdapter = !wantsNoAdapter
         c.minRelevance = minRelevance
         c.templatePath = template
     }

@@ -20,9 +20,9 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
     }
 
     /// Max |Δlogit| over the fixture's top-20 ids, and top-1 agreement, of a model on the fixture.
-    private func compare(_ model: LlamaModel, ids: KeyPath<Fixture.Case, [[Int]]>,
-                         logits: KeyPath<Fixture.Case, [[Float]]>) throws -> (delta: Float, agree: Int, total: Int) {
-        let fixture = try Fixtures.json("smollm2_lora_parity.json", as: Fixture.self)
+    private func compare(_ model: LlamaModel, ids: KeyPath<Fixture.Case, [[Int]]>, logits: KeyPath<Fixture.Case, [[Float]]>,
+                         fixture name: String = "smollm2_lora_parity.json") throws -> (delta: Float, agree: Int, total: Int) {
+        let fixture = try Fixtures.json(name, as: Fixture.self)
         let gen = DecodingSession(model: model, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
         var delta: Float = 0, agree = 0, total = 0
         for c in fixture.cases {
@@ -54,6 +54,22 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
         XCTAssertLessThanOrEqual(plain.delta, 1e-2)
         let ignored = try compare(base, ids: \.lora_top_ids, logits: \.lora_top_logits)
         XCTAssertGreaterThan(ignored.delta, 0.5)
+    }
+
+    /// The shipped default adapter (adapters/SmolLM2-135M-Instruct-rag, written by `rag finetune` with
+    /// layers_to_transform) against transformers + peft loading the same folder
+    /// (scripts/fixtures/make_default_adapter_fixtures.py): what rag writes, peft reads unchanged.
+    func testDefaultAdapterMatchesTransformersWithPEFT() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("adapters/SmolLM2-135M-Instruct-rag", isDirectory: true)
+        let base = try RealModel.load()
+        let adapted = try base.adapted(by: folder)
+        let parity = try compare(adapted, ids: \.lora_top_ids, logits: \.lora_top_logits, fixture: "default_adapter_parity.json")
+        print("default adapter parity: top-1 \(parity.agree)/\(parity.total), max |Δlogit| \(parity.delta)")
+        XCTAssertLessThanOrEqual(parity.delta, 1e-2)
+        XCTAssertGreaterThanOrEqual(Double(parity.agree) / Double(parity.total), 0.99)
+        let ignored = try compare(base, ids: \.lora_top_ids, logits: \.lora_top_logits, fixture: "default_adapter_parity.json")
+        XCTAssertGreaterThan(ignored.delta, 0.2, "the adapter must move these logits more than the tolerance")
     }
 
     func testDecodingWithTheAdapterMatchesItsBatchedForward() throws {

@@ -33,6 +33,25 @@ final class AnswerMetricsTests: XCTestCase {
         XCTAssertFalse(AnswerMetrics.contains("We set efSearch to 640.", answer: "64"))
         XCTAssertTrue(AnswerMetrics.contains("检索增强生成很有用", answer: "增强生成"))
     }
+
+    func testSummaryCountsKeyFactsAndFirstCitationsOverAnswerableQuestions() {
+        func record(answerable: Bool, keyFact: Bool, cited: Bool, first: Bool, refused: Bool = false) -> AnswerEvalRecord {
+            AnswerEvalRecord(id: nil, question: "q", reference: answerable ? "r" : nil, answer: "a", answerable: answerable,
+                             refused: refused, f1: 0, exactMatch: false, keyFactMatch: keyFact, citedContainsAnswer: cited,
+                             firstCitedContainsAnswer: first, latencyMs: 1)
+        }
+        let s = AnswerEvaluation.summarize([
+            record(answerable: true, keyFact: true, cited: true, first: true),
+            record(answerable: true, keyFact: true, cited: true, first: false),   // the fact is in the second cited passage
+            record(answerable: true, keyFact: false, cited: false, first: false),
+            record(answerable: true, keyFact: false, cited: false, first: false),
+            record(answerable: false, keyFact: false, cited: false, first: false, refused: true),
+        ])
+        XCTAssertEqual(s.keyFactMatch, 0.5)
+        XCTAssertEqual(s.citationAccuracy, 0.5)
+        XCTAssertEqual(s.firstCitationAccuracy, 0.25)
+        XCTAssertEqual(s.refusalAccuracy, 1)
+    }
 }
 
 final class PromptTests: XCTestCase {

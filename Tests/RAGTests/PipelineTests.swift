@@ -131,3 +131,51 @@ final class AdapterPipelineTests: XCTestCase {
         }
     }
 }
+
+/// The default model runs with the project's adapter when it is installed in the models folder;
+/// `--no-adapter`, an explicit adapter or another model change that.
+final class DefaultAdapterTests: XCTestCase {
+    func configuration(models: URL, database: URL) -> RAGPipeline.Configuration {
+        var c = RAGPipeline.Configuration(database: database)
+        c.models = ModelLocator(environment: ["RAG_MODELS": models.path])
+        return c
+    }
+
+    func testDefaultModelGetsTheInstalledAdapterUnlessToldOtherwise() throws {
+        let temp = try TempFolder()
+        let installed = temp.url.appendingPathComponent(ModelLocator.defaultAdapterName, isDirectory: true)
+        var c = configuration(models: temp.url, database: temp.url.appendingPathComponent("kb.db"))
+        XCTAssertNil(c.activeAdapterPath, "nothing installed: the base alone")
+
+        try FileManager.default.copyItem(at: AdapterPipelineTests.adapter, to: installed)
+        XCTAssertEqual(c.activeAdapterPath, installed.path)
+        c.generatorPath = temp.url.appendingPathComponent(ModelLocator.defaultGeneratorName).path
+        XCTAssertEqual(c.activeAdapterPath, installed.path, "the default model named by its path is still the default")
+
+        c.useDefaultAdapter = false
+        XCTAssertNil(c.activeAdapterPath, "--no-adapter")
+        c.useDefaultAdapter = true
+        c.generatorPath = "/models/other.gguf"
+        XCTAssertNil(c.activeAdapterPath, "another model gets no adapter unless one is given")
+        c.adapterPath = "/adapters/mine"
+        XCTAssertEqual(c.activeAdapterPath, "/adapters/mine")
+    }
+
+    func testPipelineServesTheDefaultAdapterAndTheBaseByName() throws {
+        let temp = try TempFolder()
+        try FileManager.default.copyItem(at: AdapterPipelineTests.adapter,
+                                         to: temp.url.appendingPathComponent(ModelLocator.defaultAdapterName, isDirectory: true))
+        let e = try TestModels.requireEmbedder(), g = try TestModels.requireGenerator()
+        var c = configuration(models: temp.url, database: temp.url.appendingPathComponent("kb.db"))
+        let p = try RAGPipeline(configuration: c, embedder: e) { g }
+        XCTAssertEqual(p.models.adapters, [ModelLocator.defaultAdapterName])
+        XCTAssertEqual(p.models.defaultGenerationModel, ModelLocator.defaultAdapterName)
+        XCTAssertEqual(try p.generator(named: nil).name, ModelLocator.defaultAdapterName)
+        XCTAssertEqual(try p.generator(named: p.models.generator).name, p.models.generator)
+
+        c.useDefaultAdapter = false
+        let plain = try RAGPipeline(configuration: c, embedder: e) { g }
+        XCTAssertEqual(plain.models.adapters, [])
+        XCTAssertEqual(try plain.generator(named: nil).name, plain.models.generator)
+    }
+}

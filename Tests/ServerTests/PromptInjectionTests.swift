@@ -80,6 +80,7 @@ final class PromptInjectionTests: XCTestCase {
             .write(to: docs.appendingPathComponent("alpacas.md"), atomically: true, encoding: .utf8)
         var config = RAGPipeline.Configuration(database: dir.appendingPathComponent("kb.db"))
         config.minRelevance = 0   // the junk in the question must not turn this into a refusal
+        config.useDefaultAdapter = false   // the recorder wraps the base model
         let recorder = RecordingGenerator(m.llama)
         let pipeline = try RAGPipeline(configuration: config, embedder: m.embedder) { recorder }
         _ = try pipeline.ingest(folder: docs, progress: { _ in })

@@ -1,29 +1,36 @@
 // bench-train: tokens/s of one LoRA training step on SmolLM2-135M Q4_1 (QLoRA: the projections stay
 // in their GGUF blocks), as `rag finetune` runs it: SFT (r = 8 on q_proj and v_proj, a batch of
 // B × T tokens, loss on every position) and DPO (B pairs of T-token sequences, the reference forward
-// included), with the peak resident memory of the process.
+// included), with the peak resident memory of the process; beside torch + peft on CPU training the
+// same batch of the same model in the same run (bench/train/torch_peft_peer.py), and the ratio.
 //
-//   swift run -c release bench-train [sft|dpo] [--batch 4] [--length 256] [--steps 3] [--model PATH]
-//   RAG_THREADS=1 … for one thread; bench/train/run.sh runs both stages at 1 and 2 threads.
+//   swift run -c release bench-train [sft|dpo] [--batch 4] [--length 256] [--steps 3] [--model PATH] [--no-peer]
+//   RAG_THREADS=1 … for one thread (the peer gets the same count); bench/train/run.sh runs both
+//   stages at 1 and 2 threads.
 
+import ArgumentParser
 import Foundation
 import Generator
 import Tensor
 
-var stage = "sft", batch = 4, length = 256, steps = 3
-var modelPath = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/rag/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
-if let env = ProcessInfo.processInfo.environment["RAG_MODELS"], !env.isEmpty { modelPath = env + "/SmolLM2-135M-Instruct.Q4_1.gguf" }
-var args = Array(CommandLine.arguments.dropFirst())
-while !args.isEmpty {
-    let a = args.removeFirst()
-    switch a {
-    case "sft", "dpo": stage = a
-    case "--batch": batch = Int(args.removeFirst()) ?? batch
-    case "--length": length = Int(args.removeFirst()) ?? length
-    case "--steps": steps = Int(args.removeFirst()) ?? steps
-    case "--model": modelPath = args.removeFirst()
-    default: print("unknown argument \(a)"); exit(2)
+struct Arguments: ParsableArguments {
+    @Argument(help: "sft or dpo.") var stage = "sft"
+    @Option(help: "Sequences per step (DPO: pairs, so twice as many sequences).") var batch = 4
+    @Option(help: "Tokens per sequence.") var length = 256
+    @Option(help: "Measured steps (after one warm-up step).") var steps = 3
+    @Option(help: "GGUF model (default: SmolLM2-135M-Instruct.Q4_1.gguf in RAG_MODELS or ~/.cache/rag/models).") var model: String?
+    @Flag(name: .customLong("no-peer"), help: "Do not run torch + peft.") var noPeer = false
+
+    func validate() throws {
+        guard stage == "sft" || stage == "dpo" else { throw ValidationError("stage must be sft or dpo (got \(stage))") }
+        guard batch > 0, length > 1, steps > 0 else { throw ValidationError("--batch, --length and --steps must be positive (--length ≥ 2)") }
     }
+}
+
+struct StepFigures {
+    var seconds: Double      // wall time per step
+    var cpuSeconds: Double   // CPU time per step, all threads
+    var peakRSSMB: Int
 }
 
 /// CPU seconds this process has used (all threads): a figure the machine's other load does not inflate.
@@ -39,35 +46,87 @@ func peakRSSMB() -> Int {
     return -1
 }
 
-do {
-    let model = try LlamaModel.load(from: URL(fileURLWithPath: modelPath))
+/// Our step, as `rag finetune` takes it.
+func measureOurs(model: LlamaModel, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int) throws -> StepFigures {
     let trainable = TrainableLlama(model)
     try trainable.addLoRA(LoRAOptions(rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj"]), seed: 1)
     let params = trainable.trainableParameters.map(\.1)
     let optimizer = AdamW(parameters: params, learningRate: 1e-4)
-    var rng = TensorRNG(seed: 7)
-    let rows = stage == "sft" ? batch : 2 * batch
-    let ids = (0..<(rows * length)).map { _ in Int(rng.next() % 49000) + 100 }
-    var targets = Array(ids.dropFirst()) + [0]
-    for r in 0..<rows { targets[r * length + length - 1] = -100 }
     var times: [Double] = [], cpu: [Double] = []
     for step in 0...steps {
         let t0 = Date(), c0 = cpuSeconds()
         if stage == "dpo" {
             _ = try noGrad { try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length, mode: .off) }
         }
-        let logp = try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length)
-        logp.backward(gradient: Tensor(repeating: -1 / Float(rows * length), shape: logp.shape))
+        let logp = try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length)   // [rows·T]
+        logp.backward(gradient: Tensor(repeating: -1 / Float(rows * (length - 1)), shape: logp.shape))
         _ = clipGradNorm(params, maxNorm: 1)
         optimizer.step()
         optimizer.zeroGrad()
         if step > 0 { times.append(Date().timeIntervalSince(t0)); cpu.append(cpuSeconds() - c0) }   // step 0 warms up
     }
-    let mean = times.reduce(0, +) / Double(max(times.count, 1))
-    let cpuMean = cpu.reduce(0, +) / Double(max(cpu.count, 1))
+    return StepFigures(seconds: times.reduce(0, +) / Double(times.count), cpuSeconds: cpu.reduce(0, +) / Double(cpu.count),
+                       peakRSSMB: peakRSSMB())
+}
+
+/// The peer's one JSON line.
+struct PeerLine: Decodable {
+    var seconds: Double
+    var cpu_seconds: Double
+    var peak_rss_kb: Int
+}
+
+/// torch + peft on the same batch, in its own process (its memory is its own).
+func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int) -> StepFigures? {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("torch_peft_peer.py")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", script.path, modelPath, String(Threads.count), stage, String(steps)]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    do { try process.run() } catch { print("torch+peft peer: cannot start python3 (\(error))"); return nil }
+    let split = { (xs: [Int]) in (0..<rows).map { Array(xs[$0 * length..<($0 + 1) * length]) } }
+    let batch: [String: [[Int]]] = ["ids": split(ids), "targets": split(targets)]
+    if let data = try? JSONSerialization.data(withJSONObject: batch) { input.fileHandleForWriting.write(data) }
+    try? input.fileHandleForWriting.close()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0,
+          let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
+          let peer = try? JSONDecoder().decode(PeerLine.self, from: Data(line.utf8)) else {
+        print("torch+peft peer failed (pip install torch transformers peft gguf)")
+        return nil
+    }
+    return StepFigures(seconds: peer.seconds, cpuSeconds: peer.cpu_seconds, peakRSSMB: peer.peak_rss_kb / 1024)
+}
+
+let arguments = Arguments.parseOrExit()
+let env = ProcessInfo.processInfo.environment
+let folder = env["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/rag/models")
+let modelPath = arguments.model ?? folder + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+let rows = arguments.stage == "sft" ? arguments.batch : 2 * arguments.batch, length = arguments.length
+var rng = TensorRNG(seed: 7)
+let ids = (0..<(rows * length)).map { _ in Int(rng.next() % 49000) + 100 }
+var targets = Array(ids.dropFirst()) + [0]
+for r in 0..<rows { targets[r * length + length - 1] = -100 }   // the last position of a row predicts nothing
+
+do {
+    print("machine load: \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
+    let model = try LlamaModel.load(from: URL(fileURLWithPath: modelPath))
+    let ours = try measureOurs(model: model, stage: arguments.stage, ids: ids, targets: targets, rows: rows, length: length, steps: arguments.steps)
     let tokens = Double(rows * length)
-    print(String(format: "%@ LoRA step, %d threads, batch %d × %d tokens: %.2f s/step, %.0f tokens/s (%.0f tokens per CPU second), peak RSS %d MB",
-                 stage, Threads.count, rows, length, mean, tokens / mean, tokens / cpuMean, peakRSSMB()))
+    func line(_ who: String, _ f: StepFigures) -> String {
+        String(format: "%@ %@ LoRA step, %d threads, %d × %d tokens: %.2f s/step, %.0f tokens/s (%.0f per CPU second), peak RSS %d MB",
+               who, arguments.stage, Threads.count, rows, length, f.seconds, tokens / f.seconds, tokens / f.cpuSeconds, f.peakRSSMB)
+    }
+    print(line("ours      ", ours))
+    if !arguments.noPeer, let peer = measurePeer(modelPath: modelPath, stage: arguments.stage, ids: ids, targets: targets,
+                                                 rows: rows, length: length, steps: arguments.steps) {
+        print(line("torch+peft", peer))
+        print(String(format: "ours / torch+peft: %.2f× tokens/s, %.2f× peak RSS", peer.seconds / ours.seconds,
+                     Double(ours.peakRSSMB) / Double(max(peer.peakRSSMB, 1))))
+    }
 } catch {
     print("bench-train: \(error)")
     exit(1)

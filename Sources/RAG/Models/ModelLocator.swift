@@ -5,6 +5,9 @@ import Foundation
 public struct ModelLocator: Sendable {
     public static let defaultEmbedderName = "all-MiniLM-L6-v2"
     public static let defaultGeneratorName = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// The project's own LoRA adapter for the default generator (train/rag-adapter; committed under
+    /// adapters/ and copied here by scripts/fetch-models.sh). It answers briefly from the passages and cites them.
+    public static let defaultAdapterName = "SmolLM2-135M-Instruct-rag"
 
     public let directory: URL
 
@@ -26,6 +29,19 @@ public struct ModelLocator: Sendable {
     /// The generator (a GGUF file or a Hugging Face folder): `path` when given, else the default.
     public func generator(_ path: String? = nil) throws -> URL {
         try resolve(path, defaultName: Self.defaultGeneratorName, what: "generator model")
+    }
+
+    /// The default adapter's folder when it is installed; nil otherwise (the base model then answers alone).
+    public func defaultAdapter() -> URL? {
+        let url = directory.appendingPathComponent(Self.defaultAdapterName, isDirectory: true)
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent("adapter_config.json").path) ? url : nil
+    }
+
+    /// Whether `path` names the default generator (nil, or the default file itself).
+    public func isDefaultGenerator(_ path: String?) -> Bool {
+        guard let path else { return true }
+        return URL(fileURLWithPath: path).standardizedFileURL.path
+            == directory.appendingPathComponent(Self.defaultGeneratorName).standardizedFileURL.path
     }
 
     private func resolve(_ path: String?, defaultName: String, what: String) throws -> URL {

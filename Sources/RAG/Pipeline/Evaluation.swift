@@ -26,7 +26,11 @@ public struct AnswerEvalRecord: Sendable, Codable {
     public var refused: Bool
     public var f1: Double
     public var exactMatch: Bool
+    /// The answer states the key fact: it contains the reference answer (normalised, as a run of tokens).
+    public var keyFactMatch: Bool
     public var citedContainsAnswer: Bool
+    /// The first passage the answer cites contains the reference answer.
+    public var firstCitedContainsAnswer: Bool
     public var latencyMs: Double
 }
 
@@ -37,8 +41,12 @@ public struct AnswerEvalSummary: Sendable, Codable {
     /// Mean token F1 and exact match over answerable questions.
     public var f1 = 0.0
     public var exactMatch = 0.0
+    /// Answerable questions whose answer contains the reference answer (the key fact stated).
+    public var keyFactMatch = 0.0
     /// Answerable questions where a cited passage contains the reference answer.
     public var citationAccuracy = 0.0
+    /// Answerable questions where the first cited passage contains it (the stricter reading).
+    public var firstCitationAccuracy = 0.0
     /// Unanswerable questions the system declined to answer.
     public var refusalAccuracy = 0.0
     /// Answerable questions it declined anyway.
@@ -71,11 +79,14 @@ public enum AnswerEvaluation {
             let reference = q.answer ?? ""
             let refused = isRefusal(result)
             let cited = !reference.isEmpty && result.cited && result.sources.contains { AnswerMetrics.contains($0.text, answer: reference) }
+            // `sources` are in the order the answer first cites them.
+            let firstCited = !reference.isEmpty && result.cited && result.sources.first.map { AnswerMetrics.contains($0.text, answer: reference) } == true
             records.append(AnswerEvalRecord(
                 id: q.id, question: q.question, reference: q.answer, answer: result.answer, answerable: q.isAnswerable,
                 refused: refused, f1: reference.isEmpty ? 0 : AnswerMetrics.f1(prediction: result.answer, reference: reference),
                 exactMatch: !reference.isEmpty && AnswerMetrics.exactMatch(prediction: result.answer, reference: reference),
-                citedContainsAnswer: cited, latencyMs: ms))
+                keyFactMatch: !reference.isEmpty && AnswerMetrics.contains(result.answer, answer: reference),
+                citedContainsAnswer: cited, firstCitedContainsAnswer: firstCited, latencyMs: ms))
             progress(i + 1, queries.count)
         }
         return (summarize(records), records)
@@ -88,7 +99,9 @@ public enum AnswerEvaluation {
         func mean(_ xs: [Double]) -> Double { xs.isEmpty ? 0 : xs.reduce(0, +) / Double(xs.count) }
         s.f1 = mean(ans.map(\.f1))
         s.exactMatch = mean(ans.map { $0.exactMatch ? 1 : 0 })
+        s.keyFactMatch = mean(ans.map { $0.keyFactMatch ? 1 : 0 })
         s.citationAccuracy = mean(ans.map { $0.citedContainsAnswer ? 1 : 0 })
+        s.firstCitationAccuracy = mean(ans.map { $0.firstCitedContainsAnswer ? 1 : 0 })
         s.falseRefusalRate = mean(ans.map { $0.refused ? 1 : 0 })
         s.refusalAccuracy = mean(un.map { $0.refused ? 1 : 0 })
         let lat = records.map(\.latencyMs).sorted()

@@ -13,6 +13,10 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         /// A LoRA adapter folder (PEFT layout) for the generator: used by default when set; the
         /// plain generator stays available by its name.
         public var adapterPath: String?
+        /// With no `adapterPath`, the default generator runs with the project's adapter
+        /// (`ModelLocator.defaultAdapterName`) when it is installed; false runs the base alone
+        /// (`--no-adapter`). Another generator never gets the default adapter.
+        public var useDefaultAdapter = true
         public var templatePath: String?
         /// The folder `sync` re-reads; defaults to the folder last ingested into this base.
         public var folder: URL?
@@ -31,6 +35,13 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var models = ModelLocator()
 
         public init(database: URL) { self.database = database }
+
+        /// The adapter the generator runs with by default, by the rule above.
+        public var activeAdapterPath: String? {
+            if let adapterPath { return adapterPath }
+            guard useDefaultAdapter, models.isDefaultGenerator(generatorPath) else { return nil }
+            return models.defaultAdapter()?.path
+        }
     }
 
     public let configuration: Configuration
@@ -66,7 +77,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         let info = models
         let wanted = requested ?? info.defaultGenerationModel
         if wanted == info.generator { return try generator() }
-        guard let adapterPath = configuration.adapterPath, info.adapters.contains(wanted) else {
+        guard let adapterPath = configuration.activeAdapterPath, info.adapters.contains(wanted) else {
             throw RAGError.invalidInput("model '\(wanted)': not served here (models: \(([info.generator] + info.adapters).joined(separator: ", ")))")
         }
         let base = try generator()
@@ -80,7 +91,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
 
     public var models: ModelInfo {
         let name = configuration.generatorPath.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ModelLocator.defaultGeneratorName
-        let adapters = configuration.adapterPath.map { [URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent] } ?? []
+        let adapters = configuration.activeAdapterPath.map { [URL(fileURLWithPath: $0).standardizedFileURL.lastPathComponent] } ?? []
         return ModelInfo(generator: name, embedder: embedder.identity.name, adapters: adapters,
                          contextLength: configuration.contextBudget, embeddingDimension: embedder.identity.dimension)
     }

@@ -46,7 +46,7 @@ public struct GenerationOptions: Sendable, Equatable {
     public var topK: Int                // 0 = off
     public var topP: Double             // 1 = off
     public var minP: Double             // 0 = off
-    public var repeatPenalty: Double    // 1 = off
+    public var repeatPenalty: Double    // 1 = off; default `defaultRepeatPenalty`
     public var repeatLastN: Int
     public var seed: UInt64?
     public var stop: [String]
@@ -56,8 +56,14 @@ public struct GenerationOptions: Sendable, Equatable {
     /// ids. Off by default, so a prompt is text; chat never parses them (its text is always text).
     public var parseSpecial = false
 
+    /// No repetition penalty by default: a grounded answer repeats the passages' words, and the
+    /// penalty pushed against them. Measured with the default adapter on corpus/questions.jsonl
+    /// (README, Answer quality): turning 1.1 off raised token F1 0.066 → 0.082, key fact 0.133 →
+    /// 0.190 and first-citation accuracy 0.414 → 0.462.
+    public static let defaultRepeatPenalty = 1.0
+
     public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40, topP: Double = 0.95, minP: Double = 0.05,
-                repeatPenalty: Double = 1.1, repeatLastN: Int = 64, seed: UInt64? = nil, stop: [String] = [],
+                repeatPenalty: Double = GenerationOptions.defaultRepeatPenalty, repeatLastN: Int = 64, seed: UInt64? = nil, stop: [String] = [],
                 model: String? = nil) {
         self.maxTokens = maxTokens; self.temperature = temperature; self.topK = topK; self.topP = topP
         self.minP = minP; self.repeatPenalty = repeatPenalty; self.repeatLastN = repeatLastN

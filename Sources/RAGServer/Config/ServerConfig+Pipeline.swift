@@ -3,13 +3,18 @@ import Foundation
 import RAG
 
 extension ServerConfig {
+    /// The `adapter` value that switches the default model's default adapter off.
+    public static let noAdapter = "none"
+
     /// Opens the real pipeline this configuration names, with the generator loaded up front so
     /// that /health turns ok only when answers can be served.
     public func openPipeline() async throws -> any RAGService {
         var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db ?? "rag.db"))
         c.embedderPath = embedder
         c.generatorPath = model
-        c.adapterPath = adapter
+        // "none" runs the default model without its default adapter (rag-server --no-adapter).
+        c.adapterPath = adapter == ServerConfig.noAdapter ? nil : adapter
+        c.useDefaultAdapter = adapter != ServerConfig.noAdapter
         c.folder = folder.map { URL(fileURLWithPath: $0, isDirectory: true) }
         let pipeline = try RAGPipeline.open(c)
         _ = try pipeline.generator(named: nil)  // the default: the adapter when one is given

@@ -37,6 +37,9 @@ enum TestBase {
         var config = RAGPipeline.Configuration(database: dir.appendingPathComponent("kb.db"))
         config.folder = docs
         config.adapterPath = adapter?.path
+        // The base model unless a test gives an adapter: `wrap` must see what the generator is sent,
+        // and the default adapter (when installed) would be a different generator.
+        config.useDefaultAdapter = false
         let pipeline = try RAGPipeline(configuration: config, embedder: embedder) { wrap(generator) }
         _ = try pipeline.ingest(folder: docs, progress: { _ in })
         return pipeline
