@@ -16,6 +16,10 @@ import json, os, resource, sys, time
 import torch
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM
+from transformers.utils import logging as hf_logging
+
+hf_logging.set_verbosity_error()      # keep the bench's output to its figures
+hf_logging.disable_progress_bar()
 
 model_path, threads, stage, steps = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 torch.set_num_threads(threads)
