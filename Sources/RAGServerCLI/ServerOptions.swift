@@ -26,6 +26,10 @@ public struct ServerOptions: ParsableArguments, Sendable {
 
     public init() {}
 
+    public func validate() throws {
+        if noAdapter, adapter != nil { throw ValidationError("--no-adapter and --adapter exclude each other") }
+    }
+
     public var layer: ServerConfig.Layer {
         var l = ServerConfig.Layer()
         l.db = db; l.model = model; l.embedder = embedder; l.adapter = noAdapter ? ServerConfig.noAdapter : adapter; l.folder = folder

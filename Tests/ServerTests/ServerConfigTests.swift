@@ -76,4 +76,10 @@ final class ServerConfigTests: XCTestCase {
         XCTAssertEqual(c.db, "a.db"); XCTAssertEqual(c.port, 0); XCTAssertEqual(c.parallel, 2)
         XCTAssertEqual(c.queue, 5); XCTAssertEqual(c.apiKey, "k")
     }
+
+    func testNoAdapterFlagBeatsTheEnvironmentAndExcludesAnAdapter() throws {
+        let c = try ServerOptions.parse(["--no-adapter"]).resolve(environment: ["RAG_ADAPTER": "/adapters/mine"])
+        XCTAssertEqual(c.adapter, ServerConfig.noAdapter)
+        XCTAssertThrowsError(try ServerOptions.parse(["--no-adapter", "--adapter", "/adapters/mine"]))
+    }
 }
