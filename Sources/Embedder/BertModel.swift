@@ -170,3 +170,8 @@ extension Tensor {
         return try self / norm
     }
 }
+
+extension SelfAttention.Names {
+    /// BERT's names for the attention projections (under `attention.`).
+    static let bert = SelfAttention.Names(query: "self.query", key: "self.key", value: "self.value", output: "output.dense")
+}

@@ -16,7 +16,7 @@ final class LayerGradientTests: XCTestCase {
         var rng = TensorRNG(seed: 43)
         let x = randomTensor([3, 4], seed: 44)
         for act in [MLP.Activation.swiGLU, .gelu, .geluTanh] {
-            let mlp = MLP(dim: 4, hidden: 5, activation: act, bias: act != .swiGLU, rng: &rng)
+            let mlp = MLP(dim: 4, hidden: 5, activation: act, bias: act != .swiGLU, names: llamaMLPNames, rng: &rng)
             try assertGradients([x] + mlp.parameters()) { try mlp(x) }
         }
         let bert = MLP(dim: 4, hidden: 5, activation: .gelu, bias: true, names: ("intermediate.dense", "output.dense", ""), rng: &rng)
@@ -26,12 +26,14 @@ final class LayerGradientTests: XCTestCase {
 
     func testSelfAttentionLayer() throws {
         var rng = TensorRNG(seed: 45)
-        let attn = SelfAttention(dim: 8, heads: 4, kvHeads: 2, qkvBias: true, outputBias: false, ropeTheta: 100, rng: &rng)
+        let attn = SelfAttention(dim: 8, heads: 4, kvHeads: 2, qkvBias: true, outputBias: false, ropeTheta: 100,
+                                 names: .llama, rng: &rng)
         let x = randomTensor([2, 3, 8], seed: 46)
         let pad = try Tensor([0, 0, 0, 0, 0, -1e9], shape: [2, 1, 1, 3])
         try assertGradients([x] + attn.parameters()) { try attn(x, causal: true) }
         try assertGradients([x] + attn.parameters()) { try attn(x, mask: pad, causal: false) }
-        let bert = SelfAttention(dim: 8, heads: 2, qkvBias: true, outputBias: true, names: .bert, rng: &rng)
+        let bert = SelfAttention(dim: 8, heads: 2, qkvBias: true, outputBias: true,
+                                 names: .init(query: "self.query", key: "self.key", value: "self.value", output: "output.dense"), rng: &rng)
         XCTAssertEqual(bert.namedParameters().map { $0.0 }.first, "self.query.weight")
         XCTAssertEqual(bert.namedParameters().map { $0.0 }.last, "output.dense.bias")
     }

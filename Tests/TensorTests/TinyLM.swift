@@ -13,8 +13,8 @@ final class TinyLM: Module {
         embed = Embedding(vocab, dim, std: 0.5, rng: &rng)
         blocks = (0..<layers).map { _ in
             (RMSNorm(dim), SelfAttention(dim: dim, heads: heads, kvHeads: kvHeads, qkvBias: false, outputBias: false,
-                                         ropeTheta: 10000, rng: &rng),
-             RMSNorm(dim), MLP(dim: dim, hidden: hidden, activation: .swiGLU, bias: false, rng: &rng))
+                                         ropeTheta: 10000, names: .llama, rng: &rng),
+             RMSNorm(dim), MLP(dim: dim, hidden: hidden, activation: .swiGLU, bias: false, names: llamaMLPNames, rng: &rng))
         }
         norm = RMSNorm(dim)
         head = Linear(dim, vocab, bias: false, rng: &rng)
@@ -43,3 +43,9 @@ final class TinyLM: Module {
         return p + prefixed("model.norm", norm.namedParameters()) + prefixed("lm_head", head.namedParameters())
     }
 }
+
+/// Llama's checkpoint names, which the tests' small models use (the tensor core has no default).
+extension SelfAttention.Names {
+    static let llama = SelfAttention.Names(query: "q_proj", key: "k_proj", value: "v_proj", output: "o_proj")
+}
+let llamaMLPNames = (up: "up_proj", down: "down_proj", gate: "gate_proj")

@@ -44,9 +44,9 @@ public final class LayerNorm: Module, @unchecked Sendable {
     public func namedParameters() -> [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
 }
 
-/// Feed-forward block. `.swiGLU`: down(silu(gate(x)) * up(x)) (Llama: gate_proj, up_proj, down_proj);
-/// `.gelu` / `.geluTanh`: down(act(up(x))) with the two Linear names given (BERT: "intermediate.dense",
-/// "output.dense").
+/// Feed-forward block. `.swiGLU`: down(silu(gate(x)) * up(x)); `.gelu` / `.geluTanh`: down(act(up(x))).
+/// `names` are the checkpoint names of the Linear layers, given by the model family (Llama:
+/// up_proj, down_proj, gate_proj; BERT: "intermediate.dense", "output.dense" and no gate).
 public final class MLP: Module, @unchecked Sendable {
     public enum Activation: Sendable { case gelu, geluTanh, swiGLU }
     public let activation: Activation
@@ -56,7 +56,7 @@ public final class MLP: Module, @unchecked Sendable {
     let names: (up: String, down: String, gate: String)
 
     public init(dim: Int, hidden: Int, activation: Activation, bias: Bool,
-                names: (up: String, down: String, gate: String) = ("up_proj", "down_proj", "gate_proj"),
+                names: (up: String, down: String, gate: String),
                 rng: inout TensorRNG) {
         self.activation = activation
         self.names = names

@@ -1,14 +1,13 @@
 /// Multi-head self-attention with grouped KV heads (H query heads share KVH key/value heads),
 /// optional RoPE, optional KV cache.
 public final class SelfAttention: Module, @unchecked Sendable {
-    /// Checkpoint names of the four projections.
+    /// Checkpoint names of the four projections (each model family names its own: the tensor core
+    /// knows no checkpoint layout).
     public struct Names: Sendable {
         public var query, key, value, output: String
         public init(query: String, key: String, value: String, output: String) {
             self.query = query; self.key = key; self.value = value; self.output = output
         }
-        public static let llama = Names(query: "q_proj", key: "k_proj", value: "v_proj", output: "o_proj")
-        public static let bert = Names(query: "self.query", key: "self.key", value: "self.value", output: "output.dense")
     }
 
     public let heads: Int, kvHeads: Int, headDim: Int
@@ -17,7 +16,7 @@ public final class SelfAttention: Module, @unchecked Sendable {
     public let names: Names
 
     public init(dim: Int, heads: Int, kvHeads: Int? = nil, headDim: Int? = nil, qkvBias: Bool, outputBias: Bool,
-                ropeTheta: Float? = nil, names: Names = .llama, rng: inout TensorRNG) {
+                ropeTheta: Float? = nil, names: Names, rng: inout TensorRNG) {
         self.heads = heads
         self.kvHeads = kvHeads ?? heads
         self.headDim = headDim ?? dim / heads
