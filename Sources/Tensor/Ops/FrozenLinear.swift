@@ -47,7 +47,8 @@ public enum FrozenMatrix: @unchecked Sendable {
     public func multiplyTransposedAdding(_ dy: UnsafePointer<Float>, n: Int, into dx: UnsafeMutablePointer<Float>) {
         guard n > 0 else { return }
         if n >= 16, ck_gemm_simd_level() >= 3 {
-            multiplyTransposedAddingOnTiles(dy, n: n, into: dx)
+            // W dense [rows, cols] as one tile: the stored tensor, or its quantized rows decoded once.
+            forEachRowTile(tileRows: rows) { _, w in multiplyTransposedAddingOnTiles(dy, n: n, w: w, into: dx) }
             return
         }
         forEachRowTile(tileRows: 256) { range, tile in
@@ -57,25 +58,13 @@ public enum FrozenMatrix: @unchecked Sendable {
         }
     }
 
-    /// The same product where the CPU has AMX tiles: W is packed as the right operand of the tensor
-    /// core's bf16x3 GEMM (the kernel the forward pass uses; about 16 bits of each operand), one
-    /// panel of its columns per thread, and DY times each panel lands in its columns of DX.
-    private func multiplyTransposedAddingOnTiles(_ dy: UnsafePointer<Float>, n: Int, into dx: UnsafeMutablePointer<Float>) {
+    /// The same product where the CPU has AMX tiles, from W dense [rows, cols]: W is packed as the
+    /// right operand of the tensor core's bf16x3 GEMM (the kernel the forward pass uses; about 16
+    /// bits of each operand), one panel of its columns per thread, and DY times each panel lands in
+    /// its columns of DX.
+    private func multiplyTransposedAddingOnTiles(_ dy: UnsafePointer<Float>, n: Int, w: UnsafePointer<Float>,
+                                                 into dx: UnsafeMutablePointer<Float>) {
         let (rows, cols) = (self.rows, self.cols)
-        // W dense [rows, cols]: the stored tensor, or the quantized rows decoded once for this call.
-        var decoded: UnsafeMutablePointer<Float>?
-        defer { decoded?.deallocate() }
-        let w: UnsafePointer<Float>
-        switch self {
-        case .dense(let t): w = UnsafePointer(t.data)
-        case .quantized(let m):
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * cols)
-            decoded = buffer
-            Threads.parallelFor(rows, costPerItem: 4 * cols) { part in
-                for r in part { try? m.row(r, into: buffer + r * cols) }   // r is in range
-            }
-            w = UnsafePointer(buffer)
-        }
         let product = UnsafeMutablePointer<Float>.allocate(capacity: n * cols)   // [n, cols]
         defer { product.deallocate() }
         let panels = Swift.max(1, Swift.min(Threads.count, cols / 64))
