@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels", "SeededRandom"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS", "CKernels", "SeededRandom"]),
-        .target(name: "RAG", dependencies: ["Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "SeededRandom"]),
+        .target(name: "RAG", dependencies: ["Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "SeededRandom"]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
         .target(name: "RAGServer", dependencies: [
             "RAG", "Tokenizers",
@@ -51,8 +51,8 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         // The server's command-line options, shared by the executables that start it.
-        .target(name: "RAGServerCLI", dependencies: ["RAGServer", argumentParser]),
-        .executableTarget(name: "rag-cli", dependencies: ["RAG", "RAGServer", "RAGServerCLI", "Tokenizers", argumentParser]),
+        .target(name: "RAGServerCLI", dependencies: ["RAG", "RAGServer", argumentParser]),
+        .executableTarget(name: "rag-cli", dependencies: ["RAG", "RAGServer", "RAGServerCLI", "Generator", "Tokenizers", argumentParser]),
         .executableTarget(name: "rag-server", dependencies: ["RAGServer", "RAGServerCLI", argumentParser]),
 
         // Benchmarks against peers (run with `swift run -c release bench-NAME`).
@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(name: "bench-ingest", dependencies: ["Ingest", argumentParser], path: "bench/ingest"),
         .executableTarget(name: "bench-ann", dependencies: ["VectorIndex", "SeededRandom", argumentParser], path: "bench/ann",
                           exclude: ["hnswlib_peer.py", "run.sh"]),
-        .executableTarget(name: "bench-embed", dependencies: ["Embedder", "CKernels", argumentParser], path: "bench/embed",
+        .executableTarget(name: "bench-embed", dependencies: ["Embedder", "Tensor", "CKernels", argumentParser], path: "bench/embed",
                           exclude: ["peer_sentence_transformers.py"]),
         .executableTarget(name: "bench-retrieve", dependencies: ["RAG", argumentParser], path: "bench/retrieve"),
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser],
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "SeededRandom"]),
         .testTarget(name: "EmbedderTests", dependencies: ["Embedder", "Tensor", "Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels", "SeededRandom"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RAGTests", dependencies: ["RAG", "Tokenizers"]),
+        .testTarget(name: "RAGTests", dependencies: ["RAG", "Tensor", "Tokenizers"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAG", "RAGServer", "RAGServerCLI", "ServerTestSupport",
             .product(name: "Logging", package: "swift-log"),

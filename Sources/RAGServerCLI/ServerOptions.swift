@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RAG
 import RAGServer
 
 /// The command-line options of `rag-server` (and of `rag serve` and the test-only scripted server,
@@ -48,10 +49,14 @@ public struct ServerOptions: ParsableArguments, Sendable {
 
 extension ServerConfig {
     /// Resolves the options (flags > environment > config file) and serves the real pipeline until
-    /// SIGINT/SIGTERM: what `rag-server` and `rag serve` both do. A bad setting is a usage error.
+    /// SIGINT/SIGTERM, computing on `RAG_THREADS` threads: what `rag-server` and `rag serve` both do. A bad setting is a usage error.
     public static func serve(_ options: ServerOptions) async throws {
         let config: ServerConfig
-        do { config = try options.resolve(environment: ProcessInfo.processInfo.environment) } catch {
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            try ThreadSetting.apply(environment: environment)
+            config = try options.resolve(environment: environment)
+        } catch {
             throw ValidationError("\(error)")
         }
         try await config.serve()

@@ -2,18 +2,26 @@ import CBLAS
 import CKernels
 import Dispatch
 import Foundation
+import Synchronization
 
-/// Thread count for the tensor core: `RAG_THREADS`, or all cores.
+/// Thread count for the tensor core: all cores, unless the program chose fewer with `use(_:)`
+/// (the front ends read `RAG_THREADS`; the tensor core reads no environment).
 ///
 /// One owner of the cores: OpenBLAS runs single-threaded, and the tensor core splits work over its
 /// own threads (`parallelFor`, `sgemm`). Two pools on the same cores were slower than one: OpenBLAS's
 /// workers spin after each call while ours wait for the same cores (bench-embed at 2 threads ran
 /// below 1 thread), and concurrent callers of a threaded OpenBLAS serialise on its queue.
 public enum Threads {
-    public static let count: Int = {
-        if let s = ProcessInfo.processInfo.environment["RAG_THREADS"], let n = Int(s), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
+    public static var count: Int {
+        let n = chosen.load(ordering: .relaxed)
+        return n > 0 ? n : cores
+    }
+
+    /// Sets the thread count of every later call; nil or 0 goes back to all cores.
+    public static func use(_ n: Int?) { chosen.store(Swift.max(0, n ?? 0), ordering: .relaxed) }
+
+    private static let chosen = Atomic<Int>(0)
+    private static let cores = Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Makes OpenBLAS single-threaded once; every BLAS call site in the tensor core goes through this first.
     public static let blasConfigured: Bool = {

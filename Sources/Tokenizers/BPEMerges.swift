@@ -11,6 +11,11 @@ final class BPEMerges: @unchecked Sendable {  // immutable tables + a lock-prote
 
     init(pairs: [UInt64: (rank: Int32, merged: Int32)]) { self.pairs = pairs }
 
+    /// The merge pairs (left id, right id) by rank, lowest first: the `merges` list of tokenizer.json.
+    var rankedPairs: [(Int32, Int32)] {
+        pairs.sorted { $0.value.rank < $1.value.rank }.map { (Int32(truncatingIfNeeded: $0.key >> 32), Int32(truncatingIfNeeded: $0.key)) }
+    }
+
     @inline(__always) static func key(_ a: Int32, _ b: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
     }

@@ -27,7 +27,7 @@ public struct BPETokenizer: Sendable {
     let specialIDs: Set<Int>
     private let addedIDs: Set<Int>
     private let byteTokenID: [Int32]     // byte -> id of its single-character token
-    private let merges: BPEMerges
+    let merges: BPEMerges
     private let addedMatcher: AddedTokenMatcher
 
     /// From arrays as GGUF carries them: `tokenizer.ggml.tokens`, `.merges` ("a b" by rank),

@@ -35,7 +35,20 @@ extension BPETokenizer {
         let special = Self.specialTokenIDs(configIn: url.deletingLastPathComponent(), added: added)
         try self.init(tokens: tokens, mergePairs: pairs, added: added, special: special,
                       preTokenizer: try Self.preTokenizer(root["pre_tokenizer"] as? [String: Any], path: path),
-                      addBOS: false, source: path)
+                      addBOS: Self.postProcessorAddsBOS(root["post_processor"] as? [String: Any], bos: special.bos.flatMap { byID[$0] }),
+                      source: path)
+    }
+
+    /// Whether the post-processor puts the BOS token first (TemplateProcessing, alone or in a Sequence).
+    private static func postProcessorAddsBOS(_ config: [String: Any]?, bos: String?) -> Bool {
+        guard let config, let bos else { return false }
+        let steps = (config["type"] as? String) == "Sequence" ? (config["processors"] as? [[String: Any]] ?? []) : [config]
+        return steps.contains { step in
+            guard step["type"] as? String == "TemplateProcessing",
+                  let first = (step["single"] as? [[String: Any]])?.first,
+                  let token = first["SpecialToken"] as? [String: Any] else { return false }
+            return token["id"] as? String == bos
+        }
     }
 
     /// bos/eos/unk/pad named by a sibling `tokenizer_config.json` (strings or {"content": …}).

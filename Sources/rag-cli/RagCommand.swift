@@ -14,7 +14,18 @@ struct RagCommand: AsyncParsableCommand {
         subcommands: [
             IngestCommand.self, SearchCommand.self, AskCommand.self, ChatCommand.self, GenerateCommand.self,
             StatusCommand.self, DeleteCommand.self, CompactCommand.self, RepairCommand.self, EvalCommand.self, ServeCommand.self,
-            TrainEmbedderCommand.self, DistillEmbedderCommand.self, ReembedCommand.self, FinetuneCommand.self,
+            TrainEmbedderCommand.self, DistillEmbedderCommand.self, ReembedCommand.self, FinetuneCommand.self, AdapterCommand.self,
         ]
     )
+
+    /// Parses and runs the command once `RAG_THREADS` is applied (a bad value stops here, named).
+    static func main() async {
+        do {
+            try ThreadSetting.apply()
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand { try await async.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -20,7 +20,7 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
     }
 
     /// Max |Δlogit| over the fixture's top-20 ids, and top-1 agreement, of a model on the fixture.
-    private func compare(_ model: LlamaModel, ids: KeyPath<Fixture.Case, [[Int]]>, logits: KeyPath<Fixture.Case, [[Float]]>,
+    static func compare(_ model: LlamaModel, ids: KeyPath<Fixture.Case, [[Int]]>, logits: KeyPath<Fixture.Case, [[Float]]>,
                          fixture name: String = "smollm2_lora_parity.json") throws -> (delta: Float, agree: Int, total: Int) {
         let fixture = try Fixtures.json(name, as: Fixture.self)
         let gen = DecodingSession(model: model, contextLength: 256, threads: 2, decoder: { SilentDecoder() }, endTokens: [])
@@ -43,16 +43,16 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
         XCTAssertEqual(adapted.adapter?.name, "smollm2_lora")
         XCTAssertNil(base.adapter, "adapting makes a new model; the base stays as it was")
 
-        let withAdapter = try compare(adapted, ids: \.lora_top_ids, logits: \.lora_top_logits)
+        let withAdapter = try Self.compare(adapted, ids: \.lora_top_ids, logits: \.lora_top_logits)
         print("LoRA parity: top-1 \(withAdapter.agree)/\(withAdapter.total), max |Δlogit| \(withAdapter.delta)")
         XCTAssertLessThanOrEqual(withAdapter.delta, 1e-2)
         XCTAssertGreaterThanOrEqual(Double(withAdapter.agree) / Double(withAdapter.total), 0.99)
 
         // The base model still matches the reference without the adapter, and the adapter's own
         // reference is far from it: the comparison above could not pass with the adapter ignored.
-        let plain = try compare(base, ids: \.base_top_ids, logits: \.base_top_logits)
+        let plain = try Self.compare(base, ids: \.base_top_ids, logits: \.base_top_logits)
         XCTAssertLessThanOrEqual(plain.delta, 1e-2)
-        let ignored = try compare(base, ids: \.lora_top_ids, logits: \.lora_top_logits)
+        let ignored = try Self.compare(base, ids: \.lora_top_ids, logits: \.lora_top_logits)
         XCTAssertGreaterThan(ignored.delta, 0.5)
     }
 
@@ -64,11 +64,11 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
             .deletingLastPathComponent().appendingPathComponent("adapters/SmolLM2-135M-Instruct-rag", isDirectory: true)
         let base = try RealModel.load()
         let adapted = try base.adapted(by: folder)
-        let parity = try compare(adapted, ids: \.lora_top_ids, logits: \.lora_top_logits, fixture: "default_adapter_parity.json")
+        let parity = try Self.compare(adapted, ids: \.lora_top_ids, logits: \.lora_top_logits, fixture: "default_adapter_parity.json")
         print("default adapter parity: top-1 \(parity.agree)/\(parity.total), max |Δlogit| \(parity.delta)")
         XCTAssertLessThanOrEqual(parity.delta, 1e-2)
         XCTAssertGreaterThanOrEqual(Double(parity.agree) / Double(parity.total), 0.99)
-        let ignored = try compare(base, ids: \.lora_top_ids, logits: \.lora_top_logits, fixture: "default_adapter_parity.json")
+        let ignored = try Self.compare(base, ids: \.lora_top_ids, logits: \.lora_top_logits, fixture: "default_adapter_parity.json")
         XCTAssertGreaterThan(ignored.delta, 0.2, "the adapter must move these logits more than the tolerance")
     }
 

@@ -7,13 +7,14 @@
 // --gemm-level caps the tensor core's GEMM variant (0 portable, 1 AVX2, 2 AVX-512, 3 AMX) to see what a
 // CPU without the faster ones gets; the peer runs as it would anyway.
 //
-// Each measurement runs in its own process (the tensor core reads RAG_THREADS once at start, and
-// peak RSS must not mix the two implementations).
+// Each measurement runs in its own process (the worker computes on RAG_THREADS threads, and peak
+// RSS must not mix the two implementations).
 
 import ArgumentParser
 import CKernels
 import Embedder
 import Foundation
+import Tensor
 
 struct Options: ParsableArguments {
     @Option(help: "How many chunks to embed.") var chunks = 2000
@@ -110,6 +111,7 @@ func run(_ executable: String, _ args: [String], env: [String: String]) throws -
 
 let batch = options.batch
 if let chunksPath = options.worker {
+    Threads.use(ProcessInfo.processInfo.environment["RAG_THREADS"].flatMap { Int($0) })  // the tensor core reads no environment
     try runWorker(chunksPath: chunksPath, batch: batch)
     exit(0)
 }

@@ -17,6 +17,7 @@ func best(repeats: Int = 5, iterations: Int, _ body: () throws -> Void) rethrows
     return b
 }
 
+Threads.use(ProcessInfo.processInfo.environment["RAG_THREADS"].flatMap { Int($0) })  // the tensor core reads no environment
 print("bench-tensor  threads=\(Threads.count) (RAG_THREADS), load average \(loadAverage())")
 var rng = TensorRNG(seed: 1)
 

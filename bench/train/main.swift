@@ -102,6 +102,7 @@ func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], r
 }
 
 let arguments = Arguments.parseOrExit()
+Threads.use(ProcessInfo.processInfo.environment["RAG_THREADS"].flatMap { Int($0) })  // the tensor core reads no environment
 let env = ProcessInfo.processInfo.environment
 let folder = env["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/rag/models")
 let modelPath = arguments.model ?? folder + "/SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -10,6 +10,8 @@ public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
     public let tokenizer: BPETokenizer
     public let chatTemplate: ChatTemplate
+    /// The chat template's Jinja source from the checkpoint (written out again by `writeMerged`).
+    public let chatTemplateSource: String?
     /// Ids that end a turn (eos, <|im_end|>, ...): generation stops there.
     public let endOfTurnTokens: Set<Int>
     /// The GGUF file or folder it came from.
@@ -30,6 +32,7 @@ public final class LlamaModel: @unchecked Sendable {
         self.weights = weights
         self.tokenizer = tokenizer.tokenizer
         chatTemplate = tokenizer.chatTemplate
+        chatTemplateSource = tokenizer.chatTemplateSource
         endOfTurnTokens = tokenizer.endOfTurnTokens
         self.url = url
         rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
@@ -42,6 +45,7 @@ public final class LlamaModel: @unchecked Sendable {
         weights = base.weights
         tokenizer = base.tokenizer
         chatTemplate = base.chatTemplate
+        chatTemplateSource = base.chatTemplateSource
         endOfTurnTokens = base.endOfTurnTokens
         url = base.url
         rope = base.rope

@@ -9,11 +9,14 @@ import Tokenizers
 struct ModelTokenizer {
     let tokenizer: BPETokenizer
     let chatTemplate: ChatTemplate
+    /// The template's Jinja source as the checkpoint carries it (nil: none, ChatML assumed).
+    let chatTemplateSource: String?
     /// Generation stops at any of these (eos, ChatML's <|im_end|>, <|endoftext|>).
     let endOfTurnTokens: Set<Int>
 
     init(tokenizer: BPETokenizer, chatTemplateSource: String?, source: String) throws {
         self.tokenizer = tokenizer
+        self.chatTemplateSource = chatTemplateSource
         do { chatTemplate = try ChatTemplate(jinjaSource: chatTemplateSource) } catch {
             throw GeneratorError.missingTokenizer("\(source): chat template not understood (\(error))")
         }

@@ -56,4 +56,14 @@ public enum GeneratorFinetuning {
         return try Finetune.evaluateClassification(model: try LlamaModel.load(from: url), adapter: adapter, data: data,
                                                    evalSplit: evalSplit, seed: seed)
     }
+
+    /// `rag adapter merge`: the generator with `adapter` folded into its weights, written to `output`
+    /// as a Hugging Face folder (config.json, model.safetensors, tokenizer files).
+    public static func mergeAdapter(modelPath: String?, adapter: URL, output: URL, weightType: MergedWeightType,
+                                    models: ModelLocator = ModelLocator()) throws {
+        let url = try models.generator(modelPath)
+        guard FileManager.default.fileExists(atPath: adapter.path) else { throw RAGError.invalidInput("\(adapter.path): no such adapter folder") }
+        let model = try LlamaModel.load(from: url).adapted(by: adapter)
+        try model.writeMerged(to: output, weightType: weightType)
+    }
 }
