@@ -7,7 +7,7 @@ struct FinetuneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Retrain the generator on your data with LoRA (QLoRA over a GGUF model); use the result with --adapter.",
-        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self, FinetuneEvalClassifyCommand.self])
+        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self, FinetuneRMCommand.self, FinetuneEvalClassifyCommand.self])
 }
 
 /// The flags every stage shares.
@@ -87,7 +87,11 @@ struct FinetuneFlags: ParsableArguments {
         if result.stoppedEarly { line += "; stopped early (no eval improvement)" }
         if let peak = result.peakMemoryBytes { line += "; peak memory \(peak / (1 << 20)) MB" }
         Console.out(line)
-        Console.out("adapter saved to \(out); use it with: rag ask --adapter \(out) …")
+        if case .rm = stage {
+            Console.out("reward model (adapter + reward_head.safetensors) saved to \(out); score with: rag score --reward \(out) --data FILE")
+        } else {
+            Console.out("adapter saved to \(out); use it with: rag ask --adapter \(out) …")
+        }
     }
 }
 
@@ -129,6 +133,38 @@ struct FinetuneDPOCommand: AsyncParsableCommand {
         var d = DPOOptions()
         d.beta = beta; d.loss = DPOLoss(rawValue: loss) ?? .sigmoid; d.labelSmoothing = labelSmoothing; d.referenceFree = referenceFree
         try flags.run(.dpo(d), name: "dpo", options: flags.options)
+    }
+}
+
+struct FinetuneRMCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Train a reward model: a scalar head on the last token, Bradley–Terry loss on preference pairs (DPO's formats).",
+        discussion: "Writes the LoRA adapter and reward_head.safetensors to --out; score with: rag score --reward OUT --data FILE.")
+
+    @OptionGroup var flags: FinetuneFlags
+
+    func run() async throws {
+        try flags.run(.rm, name: "rm", options: flags.options)
+    }
+}
+
+struct ScoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "score",
+        abstract: "Print the reward of prompt/response pairs under a reward model (JSONL in, JSONL out).",
+        discussion: "Each record {\"prompt\", \"response\"} (strings or message lists) is printed with \"reward\" added.")
+
+    @Option(name: .long, help: "The reward model: the output folder of rag finetune rm.") var reward: String
+    @Option(name: .long, help: "JSONL (or a JSON array) of {\"prompt\", \"response\"} records.") var data: String
+    @Option(name: .long, help: "The base model the reward model was trained on (default: SmolLM2-135M-Instruct Q4_1).") var model: String?
+    @Option(name: .long, help: "Conversations longer than this keep their first tokens.") var maxLength: Int = 2048
+
+    func run() async throws {
+        let lines = try GeneratorFinetuning.score(modelPath: model ?? ProcessInfo.processInfo.environment["RAG_MODEL"],
+                                                  reward: URL(fileURLWithPath: reward, isDirectory: true),
+                                                  data: URL(fileURLWithPath: data), maxLength: maxLength)
+        for line in lines { Console.out(line) }
     }
 }
 

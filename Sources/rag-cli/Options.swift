@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Generator
 import RAG
 
 /// Options every command that opens a knowledge base shares.
@@ -46,19 +47,19 @@ struct GeneratorOptions: ParsableArguments {
     var maxTokens: Int = 256
 
     @Option(name: .long, help: "Sampling temperature (0 = greedy).")
-    var temperature: Double = 0
+    var temperature: Float = SamplingOptions.answering.temperature
 
     @Option(name: .long, help: "Top-k sampling (0 = off).")
-    var topK: Int = 40
+    var topK: Int = SamplingOptions.answering.topK
 
     @Option(name: .long, help: "Top-p (nucleus) sampling.")
-    var topP: Double = 0.95
+    var topP: Float = SamplingOptions.answering.topP
 
     @Option(name: .long, help: "Min-p sampling.")
-    var minP: Double = 0.05
+    var minP: Float = SamplingOptions.answering.minP
 
     @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off, the default: grounded answers repeat the passages' words).")
-    var repeatPenalty: Double = GenerationOptions.defaultRepeatPenalty
+    var repeatPenalty: Float = SamplingOptions.answering.repetitionPenalty
 
     @Option(name: .long, help: "Random seed.")
     var seed: UInt64?
@@ -75,8 +76,8 @@ struct GeneratorOptions: ParsableArguments {
     }
 
     var generation: GenerationOptions {
-        GenerationOptions(maxTokens: maxTokens, temperature: temperature, topK: topK, topP: topP, minP: minP,
-                          repeatPenalty: repeatPenalty, seed: seed, stop: stop)
+        GenerationOptions(sampling: SamplingOptions(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                                    repetitionPenalty: repeatPenalty, seed: seed, maxTokens: maxTokens, stop: stop))
     }
 
     /// The adapter given by flag or RAG_ADAPTER (the default adapter is the pipeline's choice, not this).

@@ -9,11 +9,7 @@ import Tensor
 import Tokenizers
 
 final class FinetuneTests: TemporaryFolderTestCase {
-    private func tinyModel(seed: UInt64 = 21) throws -> LlamaModel {
-        let url = folder.appendingPathComponent("tiny-\(seed).gguf")
-        try TinyLlama(seed: seed).gguf().write(to: url)
-        return try LlamaModel.load(from: url)
-    }
+    private func tinyModel(seed: UInt64 = 21) throws -> LlamaModel { try TinyLlama.loadGGUF(seed: seed, in: folder) }
 
     private func write(_ lines: [String], _ name: String) throws -> URL {
         let url = folder.appendingPathComponent(name)

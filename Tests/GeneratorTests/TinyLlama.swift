@@ -230,3 +230,12 @@ enum TinyTokenizer {
         return try JSONSerialization.data(withJSONObject: json)
     }
 }
+
+extension TinyLlama {
+    /// The tiny model of `seed` written as GGUF into `folder` and loaded.
+    static func loadGGUF(seed: UInt64, in folder: URL) throws -> LlamaModel {
+        let url = folder.appendingPathComponent("tiny-\(seed).gguf")
+        try TinyLlama(seed: seed).gguf().write(to: url)
+        return try LlamaModel.load(from: url)
+    }
+}

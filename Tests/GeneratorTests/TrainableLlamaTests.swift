@@ -152,22 +152,9 @@ final class TrainableLlamaTests: TemporaryFolderTestCase {
             let lp = try trainable.targetLogProbs(ids, targets: targets, batch: 2, length: 10)
             let weights = try Tensor((0..<20).map { Float(1 + $0 % 3) }, shape: [2, 10])
             lp.backward(gradient: weights)
-            var checked = 0
-            for (key, p) in params where key.contains("layers.0.self_attn.q_proj") || key.contains("layers.1.mlp.down_proj") || key.contains("layers.1.self_attn.k_proj") {
-                let analytic = p.grad?.toArray() ?? []
-                XCTAssertEqual(analytic.count, p.count, key)
-                for i in stride(from: 0, to: p.count, by: max(1, p.count / 6)) {
-                    let keep = p.data[i], eps: Float = 1e-2
-                    p.data[i] = keep + eps; p.storage.markModified()
-                    let up = try noGrad { try loss() }
-                    p.data[i] = keep - eps; p.storage.markModified()
-                    let down = try noGrad { try loss() }
-                    p.data[i] = keep; p.storage.markModified()
-                    let numeric = Float((up - down) / Double(2 * eps))
-                    XCTAssertEqual(analytic[i], numeric, accuracy: 2e-2 + 2e-2 * abs(numeric), "\(key)[\(i)], recompute \(recompute)")
-                    checked += 1
-                }
-            }
+            let checked = try assertGradientsMatchFiniteDifferences(
+                params.filter { $0.0.contains("layers.0.self_attn.q_proj") || $0.0.contains("layers.1.mlp.down_proj") || $0.0.contains("layers.1.self_attn.k_proj") },
+                samples: 6, absolute: 2e-2, label: "recompute \(recompute)", objective: loss)
             XCTAssertGreaterThan(checked, 20)
         }
     }

@@ -13,7 +13,7 @@ final class PromptPreparationTests: XCTestCase {
         _ = try p.ingest(folder: docs.url, progress: { _ in })
         let question = "What does reciprocal rank fusion add up for each document?"
         let search = SearchOptions(k: 3, mode: .hybrid)
-        let generation = GenerationOptions(maxTokens: 4, temperature: 0)
+        let generation = GenerationOptions(maxTokens: 4)
         let request = AnswerRequest(question: question, search: search, generation: generation)
 
         let prepared = try p.preparePrompt(request)

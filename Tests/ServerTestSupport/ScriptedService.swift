@@ -105,13 +105,13 @@ public final class ScriptedService: RAGService, @unchecked Sendable {
         var reason = FinishReason.stop
         var sofar = ""
         for (i, piece) in pieces.enumerated() {
-            if i >= options.maxTokens { reason = .length; break }
+            if i >= options.sampling.maxTokens { reason = .length; break }
             if script.tokenDelay > .zero {
                 do { try await Task.sleep(for: script.tokenDelay) } catch { reason = .cancelled; break }
             }
             if Task.isCancelled { reason = .cancelled; break }
             sofar += piece
-            if let stop = options.stop.first(where: { sofar.contains($0) }) {
+            if let stop = options.sampling.stop.first(where: { sofar.contains($0) }) {
                 _ = stop; reason = .stop; break
             }
             emitted.append(piece)

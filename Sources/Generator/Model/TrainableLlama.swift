@@ -74,6 +74,8 @@ public final class TrainableLlama: @unchecked Sendable {
     public var recomputeLayers = true
     /// The LoRA settings of the adapter being trained (nil: none yet).
     public private(set) var lora: LoRAOptions?
+    /// A reward model's scalar head `score.weight` [1, C] (ValueHead.swift); nil for a language model.
+    var valueHead: Tensor?
 
     public init(_ model: LlamaModel) {
         self.model = model
@@ -150,6 +152,7 @@ public final class TrainableLlama: @unchecked Sendable {
                 lora.a.assignValues(u.a); lora.b.assignValues(u.b)
             }
         }
+        if valueHead != nil { try loadValueHead(from: directory) }
     }
 
     /// The trainable parameters under their PEFT names (`base_model.model.<module>.lora_A.weight`),
@@ -158,7 +161,7 @@ public final class TrainableLlama: @unchecked Sendable {
         projections.flatMap { p -> [(String, Tensor)] in
             guard let lora = p.lora else { return [] }
             return lora.namedParameters().map { ("base_model.model.\(p.path).\($0.0)", $0.1) }
-        }
+        } + (valueHead.map { [(Self.valueHeadKey, $0)] } ?? [])
     }
 
     /// Dropout of the trainable updates on (training) or off (evaluation).
@@ -194,6 +197,7 @@ public final class TrainableLlama: @unchecked Sendable {
         let json = try JSONSerialization.data(withJSONObject: adapterConfig, options: [.prettyPrinted, .sortedKeys])
         try json.write(to: directory.appendingPathComponent(PEFTAdapter.configFile), options: .atomic)
         try SafeTensors.write(tensors, to: directory.appendingPathComponent(PEFTAdapter.weightsFile))
+        try saveValueHead(to: directory)
     }
 
     // MARK: - forward

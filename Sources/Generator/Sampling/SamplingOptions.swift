@@ -38,6 +38,14 @@ public struct SamplingOptions: Sendable, Equatable {
         self.stopAtEndOfTurn = stopAtEndOfTurn
     }
 
+    /// What `rag ask`, chat and the server use unless a request says otherwise: greedy (temperature
+    /// 0: an answer is the model's best reading of the passages), with top-k 40, top-p 0.95 and min-p
+    /// 0.05 ready for a request that raises the temperature, and no repetition penalty: a grounded
+    /// answer repeats the passages' words, and the penalty pushed against them. Measured with the
+    /// default adapter on corpus/questions.jsonl (README, Answer quality): turning 1.1 off raised
+    /// token F1 0.066 → 0.082, key fact 0.133 → 0.190 and first-citation accuracy 0.414 → 0.462.
+    public static let answering = SamplingOptions(temperature: 0, repetitionPenalty: 1)
+
     /// Argmax decoding.
     public static func greedy(maxTokens: Int = 256, stop: [String] = []) -> SamplingOptions {
         SamplingOptions(temperature: 0, topK: 0, topP: 1, minP: 0, maxTokens: maxTokens, stop: stop)

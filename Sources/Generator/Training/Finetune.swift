@@ -61,6 +61,27 @@ public enum Finetune {
                                 baseModelName: baseModelName, shouldStop: shouldStop, progress: progress).run()
     }
 
+    /// A reward model: the decoder with a LoRA adapter and a scalar value head, trained on the same
+    /// preference data as DPO with the Bradley–Terry loss. The head is saved beside the adapter.
+    public static func rm(model: LlamaModel, data: URL, output: URL, options: FinetuneOptions, baseModelName: String,
+                          onData: (DatasetSummary) -> Void = { _ in }, shouldStop: @escaping @Sendable () -> Bool = { false },
+                          progress: @escaping (FinetuneProgress) -> Void = { _ in }) throws -> FinetuneOutcome {
+        try options.validate()
+        let dataset = try PreferenceDataset(url: data, model: model, maxLength: options.maxLength)
+        onData(DatasetSummary(format: dataset.format.rawValue, examples: dataset.pairs.count, truncated: dataset.truncated,
+                              dropped: dataset.dropped, tokens: dataset.pairs.reduce(0) { $0 + $1.chosen.ids.count + $1.rejected.ids.count }))
+        let trainable = try prepare(model, options: options)
+        if let initial = options.initialAdapter,
+           FileManager.default.fileExists(atPath: initial.appendingPathComponent(TrainableLlama.valueHeadFile).path) {
+            try trainable.loadValueHead(from: initial)
+        } else {
+            trainable.addValueHead(seed: options.seed)
+        }
+        let objective = RewardObjective(model: trainable, pairs: dataset.pairs)
+        return try FinetuneLoop(model: trainable, objective: objective, options: options, output: output,
+                                baseModelName: baseModelName, shouldStop: shouldStop, progress: progress).run()
+    }
+
     /// The trainable model with its adapter: from `initialAdapter`, else fresh (seeded).
     static func prepare(_ model: LlamaModel, options: FinetuneOptions) throws -> TrainableLlama {
         if model.adapter != nil {

@@ -157,15 +157,15 @@ struct FinetuneLoop {
         return (lossSum / u, metricSums.mapValues { $0 / u })
     }
 
-    /// OUT/adapter_config.json + adapter_model.safetensors, written beside and then moved in, so a
-    /// failure never leaves a half-written adapter.
+    /// OUT/adapter_config.json + adapter_model.safetensors (+ a reward model's reward_head.safetensors),
+    /// written beside and then moved in, so a failure never leaves a half-written adapter.
     private func writeFinalAdapter() throws {
         let fm = FileManager.default
         try fm.createDirectory(at: output, withIntermediateDirectories: true)
         let staging = output.appendingPathComponent(".adapter-staging-\(ProcessInfo.processInfo.processIdentifier)")
         try? fm.removeItem(at: staging)
         try model.saveAdapter(to: staging, baseModelName: baseModelName)
-        for file in [PEFTAdapter.weightsFile, PEFTAdapter.configFile] {
+        for file in try fm.contentsOfDirectory(atPath: staging.path).sorted() {
             let target = output.appendingPathComponent(file)
             if fm.fileExists(atPath: target.path) {
                 _ = try fm.replaceItemAt(target, withItemAt: staging.appendingPathComponent(file))

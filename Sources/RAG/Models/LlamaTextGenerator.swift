@@ -41,7 +41,7 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
     public func generate(promptTokens tokens: [Int], options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult {
         let generator = take()
         defer { give(generator) }
-        let out = try generator.generate(promptTokens: tokens, options: Self.sampling(options), onText: onText)
+        let out = try generator.generate(promptTokens: tokens, options: options.sampling, onText: onText)
         let finishReason: FinishReason
         switch out.finishReason {
         case .endOfTurn, .stopString: finishReason = .stop
@@ -54,12 +54,6 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
             usage: Usage(promptTokens: out.promptTokens, completionTokens: out.tokenIDs.count),
             timings: Timings(prefillTokensPerS: prefillRate, decodeTokensPerS: out.decodeTokensPerSecond),
             finishReason: finishReason)
-    }
-
-    static func sampling(_ o: GenerationOptions) -> SamplingOptions {
-        SamplingOptions(temperature: Float(o.temperature), topK: o.topK, topP: Float(o.topP), minP: Float(o.minP),
-                        repetitionPenalty: Float(o.repeatPenalty), repetitionWindow: o.repeatLastN, seed: o.seed,
-                        maxTokens: o.maxTokens, stop: o.stop)
     }
 
     private func take() -> DecodingSession {

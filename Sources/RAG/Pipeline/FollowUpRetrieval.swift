@@ -58,7 +58,7 @@ public enum FollowUpRetrieval: String, Sendable, CaseIterable, Codable {
             ChatMessage(role: "system", content: rewriteInstruction),
             ChatMessage(role: "user", content: "Conversation:\n\(transcript)\n\nLast question: \(question)\n\nRewritten question:"),
         ])
-        let options = GenerationOptions(maxTokens: 48, temperature: 0, stop: ["\n"])
+        let options = GenerationOptions(maxTokens: 48, stop: ["\n"])
         let out = try generator.generate(promptTokens: prompt, options: options) { _ in true }
         var text = out.text.trimmingCharacters(in: .whitespacesAndNewlines)
         for prefix in ["Rewritten question:", "Question:"] where text.hasPrefix(prefix) {

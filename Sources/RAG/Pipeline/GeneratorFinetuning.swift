@@ -12,6 +12,8 @@ public enum GeneratorFinetuning {
     public enum Stage: Sendable {
         case sft
         case dpo(DPOOptions)
+        /// A reward model (value head + adapter), Bradley–Terry loss on preference pairs.
+        case rm
     }
 
     /// Loads the generator (`modelPath`, else the default), checks the options against the output
@@ -39,6 +41,9 @@ public enum GeneratorFinetuning {
         case .dpo(let dpo):
             return try Finetune.dpo(model: model, data: data, output: output, options: options, dpo: dpo,
                                     baseModelName: url.lastPathComponent, onData: describe, shouldStop: shouldStop, progress: progress)
+        case .rm:
+            return try Finetune.rm(model: model, data: data, output: output, options: options, baseModelName: url.lastPathComponent,
+                                   onData: describe, shouldStop: shouldStop, progress: progress)
         }
     }
 
@@ -65,5 +70,13 @@ public enum GeneratorFinetuning {
         guard FileManager.default.fileExists(atPath: adapter.path) else { throw RAGError.invalidInput("\(adapter.path): no such adapter folder") }
         let model = try LlamaModel.load(from: url).adapted(by: adapter)
         try model.writeMerged(to: output, weightType: weightType)
+    }
+
+    /// `rag score --reward DIR`: the reward of each {prompt, response} record, as JSON lines.
+    public static func score(modelPath: String?, reward: URL, data: URL, maxLength: Int,
+                             models: ModelLocator = ModelLocator()) throws -> [String] {
+        let url = try models.generator(modelPath)
+        guard FileManager.default.fileExists(atPath: data.path) else { throw RAGError.invalidInput("\(data.path): no such data file") }
+        return try RewardScorer(model: try LlamaModel.load(from: url), directory: reward, maxLength: maxLength).scoreFile(data)
     }
 }

@@ -44,7 +44,7 @@ extension RAGPipeline {
         var passages: [Passage] = []
         // The context left for the conversation once the answer's tokens are set aside; with
         // retrieval, earlier turns may use half of it and the passages the rest.
-        let available = min(configuration.contextBudget, gen.contextLength) - request.generation.maxTokens - PromptBudget.reservedTokens
+        let available = min(configuration.contextBudget, gen.contextLength) - request.generation.sampling.maxTokens - PromptBudget.reservedTokens
         var messages = ConversationWindow.fit(request.messages, budget: request.useRetrieval ? available / 2 : available,
                                               countTokens: gen.countTokens)
 
@@ -65,7 +65,7 @@ extension RAGPipeline {
             messages.removeAll { $0.role == "system" }
             // Fit passages into what the context leaves after the history and the answer's tokens.
             let budget = PromptBudget.forPassages(contextBudget: configuration.contextBudget, contextLength: gen.contextLength,
-                                                  maxTokens: request.generation.maxTokens,
+                                                  maxTokens: request.generation.sampling.maxTokens,
                                                   history: messages.dropLast().map(\.content), countTokens: gen.countTokens)
                 - (gen.countTokens(system) - gen.countTokens(template.system))  // a client's system prompt kept beside the template's
             guard let kept = template.fit(passages: numbered, question: question, budget: budget, countTokens: gen.countTokens) else {

@@ -230,8 +230,8 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         }
         let passages = prepared.passages
         let prompt = prepared.promptTokens
-        if prompt.count + request.generation.maxTokens > gen.contextLength {
-            throw RAGError.invalidInput("prompt of \(prompt.count) tokens + max_tokens \(request.generation.maxTokens) exceeds the context of \(gen.contextLength)")
+        if prompt.count + request.generation.sampling.maxTokens > gen.contextLength {
+            throw RAGError.invalidInput("prompt of \(prompt.count) tokens + max_tokens \(request.generation.sampling.maxTokens) exceeds the context of \(gen.contextLength)")
         }
         let out = try gen.generate(promptTokens: prompt, options: request.generation) { piece in
             !isCancelled() && onToken(piece)

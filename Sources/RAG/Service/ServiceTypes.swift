@@ -1,4 +1,5 @@
 import Foundation
+import Generator
 import Tokenizers
 
 // The vocabulary the front ends (rag-cli, rag-server) speak with the pipeline. Field names in
@@ -39,35 +40,27 @@ public struct SearchHit: Sendable, Codable, Equatable {
     }
 }
 
-/// Sampling and stopping, as OpenAI's and llama.cpp's APIs name them.
+/// What a request asks of the generator: how tokens are chosen and when generation ends (the
+/// decoder's own `SamplingOptions`, `.answering` unless the request says otherwise), which model
+/// answers, and whether a raw prompt's control tokens are parsed.
 public struct GenerationOptions: Sendable, Equatable {
-    public var maxTokens: Int
-    public var temperature: Double      // 0 = greedy
-    public var topK: Int                // 0 = off
-    public var topP: Double             // 1 = off
-    public var minP: Double             // 0 = off
-    public var repeatPenalty: Double    // 1 = off; default `defaultRepeatPenalty`
-    public var repeatLastN: Int
-    public var seed: UInt64?
-    public var stop: [String]
+    public var sampling: SamplingOptions
     /// Which model generates: the generator's name or an adapter's (`ModelInfo`); nil = the default.
     public var model: String?
     /// Raw completion only: control tokens written in the prompt (`<|im_start|>` …) become control
     /// ids. Off by default, so a prompt is text; chat never parses them (its text is always text).
     public var parseSpecial = false
 
-    /// No repetition penalty by default: a grounded answer repeats the passages' words, and the
-    /// penalty pushed against them. Measured with the default adapter on corpus/questions.jsonl
-    /// (README, Answer quality): turning 1.1 off raised token F1 0.066 → 0.082, key fact 0.133 →
-    /// 0.190 and first-citation accuracy 0.414 → 0.462.
-    public static let defaultRepeatPenalty = 1.0
+    public init(sampling: SamplingOptions = .answering, model: String? = nil) {
+        self.sampling = sampling; self.model = model
+    }
 
-    public init(maxTokens: Int = 256, temperature: Double = 0, topK: Int = 40, topP: Double = 0.95, minP: Double = 0.05,
-                repeatPenalty: Double = GenerationOptions.defaultRepeatPenalty, repeatLastN: Int = 64, seed: UInt64? = nil, stop: [String] = [],
-                model: String? = nil) {
-        self.maxTokens = maxTokens; self.temperature = temperature; self.topK = topK; self.topP = topP
-        self.minP = minP; self.repeatPenalty = repeatPenalty; self.repeatLastN = repeatLastN
-        self.seed = seed; self.stop = stop; self.model = model
+    /// The answering defaults with at most `maxTokens` tokens, ending at any of `stop`.
+    public init(maxTokens: Int, stop: [String] = []) {
+        var sampling = SamplingOptions.answering
+        sampling.maxTokens = maxTokens
+        sampling.stop = stop
+        self.init(sampling: sampling)
     }
 }
 

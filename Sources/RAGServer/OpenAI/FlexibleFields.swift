@@ -100,32 +100,32 @@ struct SamplingFields: Decodable, Sendable {
         o.model = model
         if let t = temperature {
             guard t >= 0, t <= 2 else { throw invalidField("temperature", "must be between 0 and 2") }
-            o.temperature = t
+            o.sampling.temperature = Float(t)
         }
         if let p = topP {
             guard p > 0, p <= 1 else { throw invalidField("top_p", "must be in (0, 1]") }
-            o.topP = p
+            o.sampling.topP = Float(p)
         }
         if let k = topK {
             guard k >= 0 else { throw invalidField("top_k", "must be 0 (off) or more") }
-            o.topK = k
+            o.sampling.topK = k
         }
         if let m = minP {
             guard m >= 0, m < 1 else { throw invalidField("min_p", "must be in [0, 1)") }
-            o.minP = m
+            o.sampling.minP = Float(m)
         }
         if let r = repeatPenalty {
             guard r > 0 else { throw invalidField("repeat_penalty", "must be positive") }
-            o.repeatPenalty = r
+            o.sampling.repetitionPenalty = Float(r)
         }
-        let (field, limit) = maxCompletionTokens.map { ("max_completion_tokens", $0) } ?? ("max_tokens", maxTokens ?? o.maxTokens)
+        let (field, limit) = maxCompletionTokens.map { ("max_completion_tokens", $0) } ?? ("max_tokens", maxTokens ?? o.sampling.maxTokens)
         guard limit >= 1 else { throw invalidField(field, "must be at least 1") }
-        o.maxTokens = min(limit, maxTokensCap)
+        o.sampling.maxTokens = min(limit, maxTokensCap)
         if let stop = stop?.values {
             guard stop.count <= 4 else { throw invalidField("stop", "at most 4 stop sequences") }
-            o.stop = stop.filter { !$0.isEmpty }
+            o.sampling.stop = stop.filter { !$0.isEmpty }
         }
-        if let s = seed { o.seed = UInt64(bitPattern: s) }
+        if let s = seed { o.sampling.seed = UInt64(bitPattern: s) }
         return o
     }
 }
