@@ -92,9 +92,12 @@ final class FinetuneTests: TemporaryFolderTestCase {
         let data = try write(pairs.map { json(["prompt": $0.0, "chosen": $0.1, "rejected": $0.2]) }, "pref.jsonl")
         var o = sftOptions(steps: 1)
         o.batchSize = 4; o.learningRate = 1e-2
+        o.logFile = folder.appendingPathComponent("d0/train.jsonl")   // inside --out, which the run creates
         var first: FinetuneProgress?
         _ = try Finetune.dpo(model: model, data: data, output: folder.appendingPathComponent("d0"), options: o, dpo: DPOOptions(),
                              baseModelName: "tiny", progress: { if first == nil { first = $0 } })
+        XCTAssertTrue(try String(contentsOf: folder.appendingPathComponent("d0/train.jsonl"), encoding: .utf8).contains("rewards/accuracies"))
+        o.logFile = nil
         let p0 = try XCTUnwrap(first)
         XCTAssertEqual(p0.loss, Foundation.log(2), accuracy: 1e-9, "policy = reference: loss ln 2")
         XCTAssertEqual(p0.metrics["rewards/chosen"] ?? .nan, 0, accuracy: 1e-12)

@@ -193,6 +193,8 @@ final class MetricsLog {
     init(url: URL) throws {
         let fm = FileManager.default
         if !fm.fileExists(atPath: url.path) {
+            // The log usually sits in --out, which the run has not created yet.
+            try? fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             guard fm.createFile(atPath: url.path, contents: nil) else {
                 throw TrainingError.options("cannot create the log file \(url.path)")
             }
