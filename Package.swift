@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "SeededRandom"]),
         .testTarget(name: "EmbedderTests", dependencies: ["Embedder", "Tensor", "Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels", "SeededRandom"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RAGTests", dependencies: ["RAG", "Tensor", "Tokenizers"]),
+        .testTarget(name: "RAGTests", dependencies: ["RAG", "Generator", "Tensor", "Tokenizers"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAG", "RAGServer", "RAGServerCLI", "ServerTestSupport",
             .product(name: "Logging", package: "swift-log"),
