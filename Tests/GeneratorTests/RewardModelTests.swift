@@ -105,6 +105,13 @@ final class RewardModelTests: TemporaryFolderTestCase {
         let r0 = try XCTUnwrap(scored[0]["reward"] as? Double), r1 = try XCTUnwrap(scored[1]["reward"] as? Double)
         XCTAssertGreaterThan(r0, r1)
 
+        // An SFT adapter written into the same folder replaces the reward model whole: no stale head.
+        var sft = o
+        sft.maxSteps = 1
+        _ = try Finetune.sft(model: model, data: try write([json(["prompt": "a", "completion": "xyz"])], "sft.jsonl"), output: out,
+                             options: sft, baseModelName: "tiny")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent(TrainableLlama.valueHeadFile).path))
+
         let bad = try write([json(["prompt": "a"])], "bad.jsonl")
         XCTAssertThrowsError(try scorer.scoreFile(bad)) { error in
             XCTAssertTrue("\(error)".contains("bad.jsonl") && "\(error)".contains("response"), "\(error)")

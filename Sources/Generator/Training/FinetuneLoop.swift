@@ -166,14 +166,16 @@ struct FinetuneLoop {
         try? fm.removeItem(at: staging)
         try model.saveAdapter(to: staging, baseModelName: baseModelName)
         for file in try fm.contentsOfDirectory(atPath: staging.path).sorted() {
-            let target = output.appendingPathComponent(file)
-            if fm.fileExists(atPath: target.path) {
-                _ = try fm.replaceItemAt(target, withItemAt: staging.appendingPathComponent(file))
-            } else {
-                try fm.moveItem(at: staging.appendingPathComponent(file), to: target)
+            // rename(2) replaces an earlier run's file in one step (FileManager.replaceItemAt failed
+            // on Linux when the target existed).
+            let from = staging.appendingPathComponent(file), to = output.appendingPathComponent(file)
+            guard rename(from.path, to.path) == 0 else {
+                throw TrainingError.checkpoint("cannot move \(from.path) to \(to.path): \(String(cString: strerror(errno)))")
             }
         }
         try? fm.removeItem(at: staging)
+        // A language model written over an earlier reward model must not leave that head beside it.
+        if model.valueHead == nil { try? fm.removeItem(at: output.appendingPathComponent(TrainableLlama.valueHeadFile)) }
     }
 
     private func outcome(steps: Int, total: Int, train: Int, eval: Int, first: Double?, last: Double?, evalLoss: Double?,
