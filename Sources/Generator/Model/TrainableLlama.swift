@@ -86,6 +86,10 @@ public final class TrainableLlama: @unchecked Sendable {
 
     var projections: [AdaptedProjection] { layers.flatMap(\.projections) }
 
+    /// The id that right-pads a batch: the tokenizer's padding token, else its eos, else 0
+    /// (padding is never a target, and causal attention keeps it out of the real tokens).
+    var padID: Int { model.tokenizer.special.padding ?? model.tokenizer.special.eos ?? 0 }
+
     // MARK: - adapters
 
     /// Puts a fresh LoRA update (A random, B zero: the model is unchanged) on the selected

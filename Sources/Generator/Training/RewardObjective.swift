@@ -14,7 +14,7 @@ final class RewardObjective: TrainingObjective {
     init(model: TrainableLlama, pairs: [PreferenceSequences]) {
         self.model = model
         self.pairs = pairs
-        padID = model.model.tokenizer.special.padding ?? model.model.tokenizer.special.eos ?? 0
+        padID = model.padID
     }
 
     var itemCount: Int { pairs.count }

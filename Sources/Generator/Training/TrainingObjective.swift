@@ -64,7 +64,7 @@ final class SFTObjective: TrainingObjective {
     init(model: TrainableLlama, sequences: [TokenSequence]) {
         self.model = model
         self.sequences = sequences
-        padID = model.model.tokenizer.special.padding ?? model.model.tokenizer.special.eos ?? 0
+        padID = model.padID
     }
 
     var itemCount: Int { sequences.count }
@@ -109,7 +109,7 @@ final class DPOObjective: TrainingObjective {
         self.loss = loss
         self.labelSmoothing = labelSmoothing
         self.referenceFree = referenceFree
-        padID = model.model.tokenizer.special.padding ?? model.model.tokenizer.special.eos ?? 0
+        padID = model.padID
     }
 
     var itemCount: Int { pairs.count }
