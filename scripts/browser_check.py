@@ -12,7 +12,9 @@ document is served; a follow-up keeps the first turn on screen and finds its sou
 conversation; Stop ends a generation mid-way; no element lies outside its card at 1280x800 and at
 a phone's width; an uploaded file is listed and found by a question; deleting it removes it.
 With --api-key (a server started with that key) it checks that the page asks for the key, refuses
-a wrong one, and works with the right one. A screenshot of each step goes to --out.
+a wrong one, and works with the right one. With --rank FILE (a server started with --prefs FILE,
+two questions: three answers, then two) it ranks both on /rank by clicking the answers best first
+and checks the rankings reach FILE. A screenshot of each step goes to --out.
 
 Exit status: 0 when every check passed, 1 when one failed, 77 when Chromium cannot run here.
 """
@@ -352,17 +354,63 @@ def run_key(page, key):
     check(not errors, "no console errors with the right key" + ("" if not errors else f": {errors}"))
 
 
+def run_rank(page, prefs_file):
+    d = page.driver
+    d.get(page.url)
+    page.ready()
+    wait_for("the main page's link to the ranking page", lambda: page.js("return !$('rankLink').hidden"), timeout=10)
+    check(True, "the main page links to /rank when the server has a preferences file")
+    d.get(page.url.rstrip("/") + "/rank")
+    wait_for("the first question", lambda: page.js("return $('view').dataset.state") == "ready", timeout=30)
+    check(page.js("return $('progress').textContent") == "0 of 2 ranked", "the page says where ranking stands")
+    check(page.js("return $('question').textContent") == "What do beavers build?", "the first unranked question is shown")
+    answers = d.find_elements(By.CSS_SELECTOR, "#answers .answer")
+    check(len(answers) == 3, "its three answers are shown")
+    check(page.js("return $('save').disabled"), "Save waits for a full ranking")
+    answers[2].click()
+    answers[0].click()   # two of three placed: the last one is decided
+    places = page.js("return [...document.querySelectorAll('#answers .answer')].map(b => b.dataset.place || '')")
+    check(places == ["2", "3", "1"], f"clicks place the answers best first ({places})")
+    page.shot("rank-placed")
+    check(not page.js("return $('save').disabled"), "Save is enabled once every answer has its place")
+    d.find_element(By.ID, "save").click()
+    wait_for("the second question", lambda: page.js("return $('question').textContent") == "Where do cormorants dive?", timeout=10)
+    check(page.js("return $('progress').textContent") == "1 of 2 ranked", "the ranking is counted")
+    with open(prefs_file, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    check(records[0].get("ranking") == [2, 0, 1], f"the ranking is in the file ({records[0].get('ranking')})")
+    set_viewport(d, PHONE, mobile=True)
+    time.sleep(0.3)
+    bad = page.outside_cards()
+    page.shot("rank-phone")
+    check(not bad, "at a phone's width nothing lies outside its card" + ("" if not bad else ": " + "; ".join(bad[:8])))
+    set_viewport(d, DESKTOP)
+    d.find_elements(By.CSS_SELECTOR, "#answers .answer")[1].click()   # two answers: one click decides
+    d.find_element(By.ID, "save").click()
+    wait_for("the end of the list", lambda: page.js("return $('view').dataset.state") == "done", timeout=10)
+    check("Every question is ranked" in page.js("return $('message').textContent"), "the page says when everything is ranked")
+    with open(prefs_file, encoding="utf-8") as f:
+        records = [json.loads(line) for line in f if line.strip()]
+    check(records[1].get("ranking") == [1, 0], f"the second ranking is in the file ({records[1].get('ranking')})")
+    page.shot("rank-done")
+    errors = page.console_errors()
+    check(not errors, "no console errors" + ("" if not errors else f": {errors[:3]}"))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", required=True)
     ap.add_argument("--out", required=True, help="folder for the screenshots")
     ap.add_argument("--api-key", help="the server's key: check the key flow instead of the page")
+    ap.add_argument("--rank", help="the server's --prefs file: check the ranking page instead")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     driver = start_browser()
     page = Page(driver, args.url, args.out)
     try:
-        if args.api_key:
+        if args.rank:
+            run_rank(page, args.rank)
+        elif args.api_key:
             run_key(page, args.api_key)
         else:
             run_page(page, args.out)

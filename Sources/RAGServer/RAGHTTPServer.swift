@@ -73,6 +73,7 @@ public struct RAGHTTPServer: Sendable {
         DocumentsController(state: state).addRoutes(to: router)
         DocumentFileController(state: state).addRoutes(to: router)
         WebPageController().addRoutes(to: router)
+        PreferencesController(board: config.prefs.map { PreferenceBoard(url: URL(fileURLWithPath: $0)) }).addRoutes(to: router)
         return router
     }
 }

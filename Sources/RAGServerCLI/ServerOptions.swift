@@ -14,6 +14,7 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "LoRA adapter folder (PEFT layout), or none. Env RAG_ADAPTER. Default: the default model's own adapter when installed.") public var adapter: String?
     @Flag(name: .customLong("no-adapter"), help: "Serve the default model without its default adapter (same as --adapter none).") public var noAdapter = false
     @Option(help: "Folder that POST /v1/ingest re-syncs. Env RAG_FOLDER.") public var folder: String?
+    @Option(help: "Preferences file (rag prefs collect) to rank on the page at /rank. Env RAG_PREFS.") public var prefs: String?
     @Option(help: "Address to bind (default 127.0.0.1). Env RAG_HOST.") public var host: String?
     @Option(help: "Port (default 8080; 0 picks a free one). Env RAG_PORT.") public var port: Int?
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY'. Env RAG_API_KEY.") public var apiKey: String?
@@ -34,6 +35,7 @@ public struct ServerOptions: ParsableArguments, Sendable {
     public var layer: ServerConfig.Layer {
         var l = ServerConfig.Layer()
         l.db = db; l.model = model; l.embedder = embedder; l.adapter = noAdapter ? ServerConfig.noAdapter : adapter; l.folder = folder
+        l.prefs = prefs
         l.host = host; l.port = port; l.apiKey = apiKey; l.allowInsecure = allowInsecure ? true : nil
         l.parallel = parallel; l.queue = queue; l.maxTokens = maxTokens; l.requestTimeout = requestTimeout
         l.logLevel = logLevel

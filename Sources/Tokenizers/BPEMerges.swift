@@ -42,7 +42,7 @@ final class BPEMerges: @unchecked Sendable {  // immutable tables + a lock-prote
         next[n - 1] = -1
         var prev = (0..<n).map { Int32($0) - 1 }
         var alive = [Bool](repeating: true, count: n)
-        var heap = MinHeap()  // (rank << 32 | position)
+        var heap = BinaryHeap<UInt64>()  // (rank << 32 | position)
         func push(_ left: Int32) {
             let right = next[Int(left)]
             guard right >= 0, let entry = pairs[Self.key(ids[Int(left)], ids[Int(right)])] else { return }
@@ -65,40 +65,5 @@ final class BPEMerges: @unchecked Sendable {  // immutable tables + a lock-prote
         var i: Int32 = 0
         while i >= 0 { out.append(ids[Int(i)]); i = next[Int(i)] }
         return out
-    }
-}
-
-/// Binary min-heap of UInt64 keys.
-struct MinHeap {
-    private var items: [UInt64] = []
-
-    mutating func push(_ value: UInt64) {
-        items.append(value)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if items[parent] <= items[child] { break }
-            items.swapAt(parent, child)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> UInt64? {
-        guard let first = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var parent = 0
-            while true {
-                let l = 2 * parent + 1, r = l + 1
-                var smallest = parent
-                if l < items.count && items[l] < items[smallest] { smallest = l }
-                if r < items.count && items[r] < items[smallest] { smallest = r }
-                if smallest == parent { break }
-                items.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return first
     }
 }

@@ -7,7 +7,8 @@ struct FinetuneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finetune",
         abstract: "Retrain the generator on your data with LoRA (QLoRA over a GGUF model); use the result with --adapter.",
-        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self, FinetuneRMCommand.self, FinetuneEvalClassifyCommand.self])
+        subcommands: [FinetuneSFTCommand.self, FinetuneDPOCommand.self, FinetuneRMCommand.self, FinetunePPOCommand.self,
+                      FinetunePretrainCommand.self, FinetuneEvalClassifyCommand.self])
 }
 
 /// The flags every stage shares.
@@ -37,7 +38,20 @@ struct FinetuneFlags: ParsableArguments {
     var loraLayers: String?
     @Option(name: .long, help: "Start from this PEFT adapter (e.g. the SFT result before DPO) instead of a fresh one.")
     var adapter: String?
-    @Flag(name: .long, help: "Train every weight instead of LoRA (not available yet).") var full = false
+    @Option(name: .long, help: "What to train: lora (over a GGUF model's quantized blocks: QLoRA), qlora, prompt (prompt tuning), ia3, bitfit (norm gains), full.")
+    var peft: String = "lora"
+    @Option(name: .long, help: "Prompt tuning: how many virtual tokens.") var numVirtualTokens: Int = 20
+    @Flag(name: .long, help: "Train every weight (same as --peft full; F32/F16/BF16 models: a Hugging Face folder or F32/F16 GGUF); writes a model folder.")
+    var full = false
+
+    func validate() throws {
+        guard let method = PEFTMethod(rawValue: peft) else {
+            throw ValidationError("--peft must be one of \(PEFTMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if full, method != .lora, method != .full { throw ValidationError("--full and --peft \(peft) exclude each other") }
+    }
+
+    var method: PEFTMethod { full ? .full : PEFTMethod(rawValue: peft) ?? .lora }
     @Option(name: .long, help: "Fraction of the data held out for evaluation.") var evalSplit: Double = 0
     @Option(name: .long, help: "Evaluate every N steps (default: each epoch).") var evalEvery: Int = 0
     @Option(name: .long, help: "Stop when the evaluation loss has not improved for N evaluations (0 = never).") var earlyStopping: Int = 0
@@ -45,10 +59,6 @@ struct FinetuneFlags: ParsableArguments {
     @Option(name: .long, help: "Continue from a checkpoint folder (OUT/checkpoint-N).") var resume: String?
     @Option(name: .long, help: "Append metrics as JSON lines to this file.") var log: String?
     @Flag(name: .long, help: "Do not recompute layers in backward (faster, far more memory).") var noRecompute = false
-
-    func validate() throws {
-        if full { throw ValidationError("--full (full-parameter training) is not available yet; train a LoRA adapter (the default)") }
-    }
 
     var options: FinetuneOptions {
         get throws {
@@ -62,6 +72,8 @@ struct FinetuneFlags: ParsableArguments {
             o.resume = resume.map { URL(fileURLWithPath: $0, isDirectory: true) }
             o.logFile = log.map { URL(fileURLWithPath: $0) }
             o.recomputeLayers = !noRecompute
+            o.peft = method
+            o.numVirtualTokens = numVirtualTokens
             return o
         }
     }
@@ -87,8 +99,12 @@ struct FinetuneFlags: ParsableArguments {
         if result.stoppedEarly { line += "; stopped early (no eval improvement)" }
         if let peak = result.peakMemoryBytes { line += "; peak memory \(peak / (1 << 20)) MB" }
         Console.out(line)
+        var startsNewModel = false
+        if case .pretrain(.some, _) = stage { startsNewModel = true }
         if case .rm = stage {
-            Console.out("reward model (adapter + reward_head.safetensors) saved to \(out); score with: rag score --reward \(out) --data FILE")
+            Console.out("reward model (\(method == .full ? "model" : "adapter") + reward_head.safetensors) saved to \(out); score with: rag score --reward \(out) --data FILE")
+        } else if method == .full || startsNewModel {
+            Console.out("model saved to \(out) (config.json, model.safetensors, tokenizer); use it with: rag ask --model \(out) …")
         } else {
             Console.out("adapter saved to \(out); use it with: rag ask --adapter \(out) …")
         }
@@ -146,6 +162,71 @@ struct FinetuneRMCommand: AsyncParsableCommand {
 
     func run() async throws {
         try flags.run(.rm, name: "rm", options: flags.options)
+    }
+}
+
+struct FinetunePPOCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppo",
+        abstract: "RLHF with PPO: the policy samples answers to your prompts, a reward model (rag finetune rm) scores them.",
+        discussion: """
+            --data holds prompts: JSONL {"prompt": text or messages} or {"messages": [...]}. Each step samples one response \
+            to each of batch-size × grad-accum × num-mini-batches prompts, then runs --ppo-epochs passes of clipped updates. \
+            The reference is the starting model (the base, or --adapter); the critic is a value head on the policy, kept in \
+            checkpoints. Logs TRL's names: objective/rlhf_reward, objective/kl, policy/clipfrac_avg, loss/policy_avg, \
+            loss/value_avg, val/ratio, response_length.
+            """)
+
+    @OptionGroup var flags: FinetuneFlags
+    @Option(name: .long, help: "The reward model: the output folder of rag finetune rm (same base model).") var reward: String
+    @Option(name: .long, help: "β of the per-token KL penalty against the reference.") var klCoef: Double = 0.05
+    @Option(name: .long, help: "Adapt β towards this KL per response (nats); without it β stays fixed.") var targetKL: Double?
+    @Option(name: .long, help: "Responses over which the adaptive β applies a full correction.") var klHorizon: Double = 10_000
+    @Option(name: .long, help: "Discount γ.") var gamma: Double = 1
+    @Option(name: .long, help: "GAE's λ.") var lam: Double = 0.95
+    @Option(name: .long, help: "ε of the clipped policy ratio.") var cliprange: Double = 0.2
+    @Option(name: .long, help: "ε of the clipped value update.") var cliprangeValue: Double = 0.2
+    @Option(name: .long, help: "Weight of the value loss.") var vfCoef: Double = 0.1
+    @Option(name: .long, help: "Passes over each batch of responses.") var ppoEpochs: Int = 4
+    @Option(name: .long, help: "Optimizer steps per pass.") var numMiniBatches: Int = 1
+    @Option(name: .long, help: "Tokens per sampled response at most.") var responseLength: Int = 53
+    @Option(name: .long, help: "Sampling temperature of the responses.") var temperature: Float = 0.7
+    @Option(name: .long, help: "Added to the score of a response that does not end within --response-length (e.g. -1).")
+    var missingEOSPenalty: Double?
+
+    func run() async throws {
+        var p = PPOOptions()
+        p.klCoef = klCoef; p.targetKL = targetKL; p.klHorizon = klHorizon; p.gamma = gamma; p.lambda = lam
+        p.clipRange = cliprange; p.clipRangeValue = cliprangeValue; p.valueCoef = vfCoef; p.ppoEpochs = ppoEpochs
+        p.miniBatches = numMiniBatches; p.responseLength = responseLength; p.temperature = temperature
+        p.missingEOSPenalty = missingEOSPenalty
+        try flags.run(.ppo(p, reward: URL(fileURLWithPath: reward, isDirectory: true)), name: "ppo", options: flags.options)
+    }
+}
+
+struct FinetunePretrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pretrain",
+        abstract: "Causal language modelling on your texts: an existing model (LoRA, or --full), or a new one (--config --tokenizer).",
+        discussion: """
+            --data: a folder of .txt/.md files, a JSONL (or JSON array) of {"text"} records, or one text file. The texts are \
+            tokenised, joined with the end-of-text token and packed into blocks of --max-length; every token is learned. \
+            --config FILE (Hugging Face LlamaConfig keys: hidden_size, intermediate_size, num_hidden_layers, \
+            num_attention_heads, num_key_value_heads, max_position_embeddings, …) starts from random weights with the \
+            vocabulary of --tokenizer (rag tokenizer train writes one) and trains every weight; --out is then a model folder.
+            """)
+
+    @OptionGroup var flags: FinetuneFlags
+    @Option(name: .long, help: "A Llama config (JSON) for a new model trained from scratch.") var config: String?
+    @Option(name: .long, help: "The new model's tokenizer.json (with --config).") var tokenizer: String?
+
+    func validate() throws {
+        if tokenizer != nil, config == nil { throw ValidationError("--tokenizer goes with --config (a new model); an existing model keeps its own") }
+    }
+
+    func run() async throws {
+        try flags.run(.pretrain(config: config.map { URL(fileURLWithPath: $0) }, tokenizer: tokenizer.map { URL(fileURLWithPath: $0) }),
+                      name: "pretrain", options: flags.options)
     }
 }
 

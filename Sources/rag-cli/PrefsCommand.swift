@@ -54,16 +54,41 @@ struct PrefsCollectCommand: AsyncParsableCommand {
 struct PrefsRankCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rank",
-        abstract: "Rank collected candidates in the terminal (e.g. 2>1>4>3); rankings are kept in FILE and the ranked records written to --out.",
-        discussion: "--out is in the ranked format rag finetune dpo and rm read (every ordered pair of a ranking is a preference).")
+        abstract: "Rank collected candidates in the terminal (e.g. 2>1>4>3) or by a judge; rankings are kept in FILE and the ranked records written to --out.",
+        discussion: """
+            --out is in the ranked format rag finetune dpo and rm read (every ordered pair of a ranking is a preference). \
+            --judge reward:DIR orders the answers by a reward model (rag finetune rm; --model is its base); --judge model:PATH \
+            asks a local model which of two answers is better, in both orders, and keeps the pairs where both agree. \
+            A judge ranks only what no one has ranked yet.
+            """)
 
     @Argument(help: "Candidates file written by rag prefs collect (rankings are saved back into it).") var file: String
     @Option(name: .long, help: "Ranked records for training.") var out: String
+    @Option(name: .long, help: "Rank without a person: reward:DIR (a reward model) or model:PATH (a judge model).") var judge: String?
+    @Option(name: .long, help: "The base model of a reward-model judge (default: SmolLM2-135M-Instruct Q4_1).") var model: String?
+
+    func validate() throws {
+        if let judge { _ = try PreferenceJudgeSpec(parsing: judge) }
+    }
 
     func run() async throws {
         let url = URL(fileURLWithPath: file), output = URL(fileURLWithPath: out)
         var sets = try PreferenceFile.read(url)
-        let pending = sets.indices.filter { sets[$0].ranking == nil }
+        let pending = sets.indices.filter { !sets[$0].isRanked }
+        if let judge {
+            let spec = try PreferenceJudgeSpec(parsing: judge)
+            let judging = try PreferenceJudges.make(spec, generatorPath: model ?? ProcessInfo.processInfo.environment["RAG_MODEL"])
+            var preferences = 0
+            for (k, i) in pending.enumerated() {
+                try judging.judge(&sets[i])
+                preferences += sets[i].pairs?.count ?? (sets[i].responses.count * (sets[i].responses.count - 1) / 2)
+                try PreferenceFile.write(sets, to: url)
+                try PreferenceFile.write(PreferenceFile.trainable(sets), to: output)
+                Console.err("[\(k + 1)/\(pending.count)] \(sets[i].question)")
+            }
+            Console.out("\(pending.count) questions judged by \(spec) (\(preferences) preferences); training data in \(output.path) (rag finetune dpo|rm --data \(output.path))")
+            return
+        }
         Console.out("\(sets.count) questions, \(pending.count) to rank. For each: the candidates' numbers best first (2>1>3), s to skip, q to stop.")
         loop: for (k, i) in pending.enumerated() {
             let set = sets[i]
@@ -78,14 +103,15 @@ struct PrefsRankCommand: AsyncParsableCommand {
                 do {
                     sets[i].ranking = try PreferenceFile.parseRanking(line, count: set.responses.count)
                     try PreferenceFile.write(sets, to: url)
-                    try PreferenceFile.write(sets.filter { $0.ranking != nil }, to: output)
+                    try PreferenceFile.write(PreferenceFile.trainable(sets), to: output)
                     continue loop
                 } catch {
                     Console.err("\(error)")
                 }
             }
         }
-        let ranked = sets.filter { $0.ranking != nil }.count
+        try PreferenceFile.write(PreferenceFile.trainable(sets), to: output)   // also what was ranked elsewhere (the web page)
+        let ranked = sets.filter(\.isRanked).count
         Console.out("\n\(ranked) of \(sets.count) ranked; training data in \(output.path) (rag finetune dpo|rm --data \(output.path))")
     }
 }

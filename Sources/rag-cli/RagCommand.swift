@@ -15,6 +15,7 @@ struct RagCommand: AsyncParsableCommand {
             IngestCommand.self, SearchCommand.self, AskCommand.self, ChatCommand.self, GenerateCommand.self,
             StatusCommand.self, DeleteCommand.self, CompactCommand.self, RepairCommand.self, EvalCommand.self, ServeCommand.self,
             TrainEmbedderCommand.self, DistillEmbedderCommand.self, ReembedCommand.self, FinetuneCommand.self, ScoreCommand.self, PrefsCommand.self, AdapterCommand.self,
+            TokenizerCommand.self,
         ]
     )
 

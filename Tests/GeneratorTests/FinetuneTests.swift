@@ -11,16 +11,6 @@ import Tokenizers
 final class FinetuneTests: TemporaryFolderTestCase {
     private func tinyModel(seed: UInt64 = 21) throws -> LlamaModel { try TinyLlama.loadGGUF(seed: seed, in: folder) }
 
-    private func write(_ lines: [String], _ name: String) throws -> URL {
-        let url = folder.appendingPathComponent(name)
-        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
-    private func json(_ object: [String: Any]) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
-    }
-
     private let examples = [("a", "xyz"), ("b", "pqr"), ("c", "klm")]
 
     private func sftOptions(steps: Int) -> FinetuneOptions {

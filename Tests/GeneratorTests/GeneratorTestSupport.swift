@@ -83,3 +83,9 @@ struct SilentDecoder: TokenStreamDecoding {
     mutating func push(_ id: Int) -> String { "" }
     mutating func finish() -> String { "" }
 }
+
+/// Counts calls: a training run's `shouldStop` that asks to stop after N steps.
+final class Counter: @unchecked Sendable {
+    private var n = 0
+    func next() -> Int { n += 1; return n }
+}

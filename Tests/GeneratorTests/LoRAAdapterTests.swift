@@ -164,8 +164,10 @@ final class LoRAAdapterTests: TemporaryFolderTestCase {
         let folder = try copyFixtureAdapter()
         try editConfig(folder) { $0["use_dora"] = true }
         try assertAdapterError(folder, mentions: ["use_dora", "adapter_config.json"])
-        try editConfig(folder) { $0["use_dora"] = false; $0["peft_type"] = "IA3" }
-        try assertAdapterError(folder, mentions: ["peft_type", "IA3"])
+        try editConfig(folder) { $0["use_dora"] = false; $0["peft_type"] = "LOHA" }
+        try assertAdapterError(folder, mentions: ["peft_type", "LOHA"])
+        try editConfig(folder) { $0["peft_type"] = "IA3" }      // a supported kind, but these are LoRA tensors
+        try assertAdapterError(folder, mentions: ["ia3_l"])
         try editConfig(folder) { $0["peft_type"] = "LORA"; $0["r"] = 8 }
         try assertAdapterError(folder, mentions: ["rank 4", "r = 8"])
         try editConfig(folder) { $0["r"] = "four" }

@@ -11,16 +11,6 @@ import Tokenizers
 final class RewardModelTests: TemporaryFolderTestCase {
     private func tinyModel(seed: UInt64 = 21) throws -> LlamaModel { try TinyLlama.loadGGUF(seed: seed, in: folder) }
 
-    private func json(_ object: [String: Any]) -> String {
-        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
-    }
-
-    private func write(_ lines: [String], _ name: String) throws -> URL {
-        let url = folder.appendingPathComponent(name)
-        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
-        return url
-    }
-
     func testBradleyTerryLossAndDerivative() {
         XCTAssertEqual(RewardObjective.loss(margin: 0).0, Foundation.log(2), accuracy: 1e-12)
         for m in [-40.0, -3, -0.2, 0, 0.5, 4, 40] {

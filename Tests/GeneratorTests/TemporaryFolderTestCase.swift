@@ -15,3 +15,17 @@ class TemporaryFolderTestCase: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 }
+
+extension TemporaryFolderTestCase {
+    /// One JSON object as a line of a JSONL file (keys sorted).
+    func json(_ object: [String: Any]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    }
+
+    /// `lines` written as the file `name` in the test's folder.
+    func write(_ lines: [String], _ name: String) throws -> URL {
+        let url = folder.appendingPathComponent(name)
+        try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+}

@@ -1,4 +1,6 @@
 import Foundation
+import RAG
+import Tokenizers
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -51,6 +53,24 @@ final class BrowserTests: XCTestCase {
         guarded.stop()
         XCTAssertEqual(keyed.status, 0, keyed.output + "\nserver log:\n" + guarded.log)
         XCTAssertTrue(keyed.output.contains("all browser checks passed"), keyed.output)
+
+        // The ranking page (rag-server --prefs FILE): two questions ranked by clicks, stored in FILE.
+        let prefs = work.appendingPathComponent("prefs.jsonl")
+        func candidates(_ question: String, _ responses: [String]) -> CandidateSet {
+            CandidateSet(question: question, prompt: [ChatMessage(role: "user", content: question)],
+                         passages: [Passage(n: 1, file: "animals.md", page: nil, section: "Beavers", score: 0.9,
+                                            text: "Beavers build dams across rivers with branches and mud.", chunkID: 1)],
+                         responses: responses)
+        }
+        try PreferenceFile.write([candidates("What do beavers build?", ["Nests of reeds.", "Trains [1].", "Dams across rivers [1]."]),
+                                  candidates("Where do cormorants dive?", ["In the desert.", "Along the coast."])], to: prefs)
+        let ranking = try await BrowserTestServer.start(binaries.appendingPathComponent("rag-server"), arguments: ["--db", db, "--prefs", prefs.path])
+        let ranked = try await runCommand(["python3", Self.root.appendingPathComponent("scripts/browser_check.py").path,
+                                    "--url", "http://127.0.0.1:\(ranking.port)/", "--out", out.appendingPathComponent("rank").path,
+                                    "--rank", prefs.path])
+        ranking.stop()
+        XCTAssertEqual(ranked.status, 0, ranked.output + "\nserver log:\n" + ranking.log)
+        XCTAssertTrue(ranked.output.contains("all browser checks passed"), ranked.output)
         print("browser screenshots: \(out.path)")
     }
 

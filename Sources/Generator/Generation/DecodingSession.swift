@@ -38,9 +38,11 @@ public final class DecodingSession {
     init(model: LlamaModel, contextLength: Int?, threads: Int,
          decoder: @escaping () -> any TokenStreamDecoding, endTokens: Set<Int>) {
         self.model = model
-        self.contextLength = max(1, min(contextLength ?? model.config.contextLength, model.config.contextLength))
+        // A prompt-tuned model's virtual tokens take the first positions, beyond what callers count.
+        let virtual = model.virtualTokenIDs.count
+        self.contextLength = max(1, min(contextLength ?? model.config.contextLength, model.config.contextLength - virtual))
         self.threads = max(1, threads)
-        state = InferenceState(config: model.config, contextLength: self.contextLength)
+        state = InferenceState(config: model.config, contextLength: self.contextLength + virtual)
         pool = WorkerPool(threads: self.threads)
         makeDecoder = decoder
         self.endTokens = endTokens
@@ -52,20 +54,14 @@ public final class DecodingSession {
     public func generate(promptTokens: [Int], options: SamplingOptions,
                          onText: (String) -> Bool = { _ in true }) throws -> GenerationOutput {
         try options.validate()
-        guard !promptTokens.isEmpty else { throw GeneratorError.invalidOptions("the prompt has no tokens") }
-        guard promptTokens.count < contextLength else {
-            throw GeneratorError.contextOverflow(promptTokens: promptTokens.count, contextLength: contextLength)
-        }
+        try check(promptTokens)
         let vocab = model.config.vocabSize
-        if let bad = promptTokens.first(where: { $0 < 0 || $0 >= vocab }) {
-            throw GeneratorError.invalidOptions("prompt token id \(bad) is outside the vocabulary (0 ..< \(vocab))")
-        }
-        var output = GenerationOutput(text: "", tokenIDs: [], finishReason: .maxTokens, promptTokens: promptTokens.count,
-                                      prefillSeconds: 0, decodeSeconds: 0)
+        var output = GenerationOutput(text: "", tokenIDs: [], finishReason: .maxTokens, endTokenID: nil,
+                                      promptTokens: promptTokens.count, prefillSeconds: 0, decodeSeconds: 0)
         guard options.maxTokens > 0 else { return output }
 
         let prefillStart = DispatchTime.now()
-        try prefill(promptTokens)
+        try prefill(model.virtualTokenIDs + promptTokens)
         let decodeStart = DispatchTime.now()
         output.prefillSeconds = seconds(prefillStart, decodeStart)
 
@@ -79,7 +75,11 @@ public final class DecodingSession {
             if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
             if Task.isCancelled { finish = .cancelled; break }
             let next = sampler.next(logits: state.logits.pointer, count: vocab, recent: history[...])
-            if options.stopAtEndOfTurn && endTokens.contains(next) { finish = .endOfTurn; break }
+            if options.stopAtEndOfTurn && endTokens.contains(next) {
+                finish = .endOfTurn
+                output.endTokenID = next
+                break
+            }
             output.tokenIDs.append(next)
             history.append(next)
             let piece = filter.push(decoder.push(next))
@@ -90,7 +90,7 @@ public final class DecodingSession {
             if filter.stopped { finish = .stopString; break }
             if !stillListening { finish = .cancelled; break }
             if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
-            if state.filled >= contextLength { finish = .contextFull; break }
+            if state.filled >= contextLength + model.virtualTokenIDs.count { finish = .contextFull; break }
             try run([next], logits: .last)
         }
         if finish != .stopString && finish != .cancelled {  // release what was held back
@@ -114,9 +114,20 @@ public final class DecodingSession {
             throw GeneratorError.contextOverflow(promptTokens: tokens.count, contextLength: contextLength)
         }
         reset()
-        try run(tokens, logits: .all)
+        let virtual = model.virtualTokenIDs
+        try run(virtual + tokens, logits: .all)
         let vocab = model.config.vocabSize
-        return (0..<tokens.count).map { i in Array(UnsafeBufferPointer(start: state.logits.pointer + i * vocab, count: vocab)) }
+        return (virtual.count..<(virtual.count + tokens.count)).map { i in
+            Array(UnsafeBufferPointer(start: state.logits.pointer + i * vocab, count: vocab))
+        }
+    }
+
+    /// The logits of the token after `tokens` ([vocab]): one prefill, reusing a cached prefix
+    /// (a judge scoring one next token, without the [T, vocab] of `logits(for:)`).
+    public func nextTokenLogits(after tokens: [Int]) throws -> [Float] {
+        try check(tokens)
+        try prefill(model.virtualTokenIDs + tokens)
+        return Array(UnsafeBufferPointer(start: state.logits.pointer, count: model.config.vocabSize))
     }
 
     /// Forgets the cached prompt.
@@ -126,6 +137,18 @@ public final class DecodingSession {
     }
 
     // MARK: - internals
+
+    /// A prompt must have tokens, leave room in the context window, and name only known ids.
+    private func check(_ prompt: [Int]) throws {
+        guard !prompt.isEmpty else { throw GeneratorError.invalidOptions("the prompt has no tokens") }
+        guard prompt.count < contextLength else {
+            throw GeneratorError.contextOverflow(promptTokens: prompt.count, contextLength: contextLength)
+        }
+        let vocab = model.config.vocabSize
+        if let bad = prompt.first(where: { $0 < 0 || $0 >= vocab }) {
+            throw GeneratorError.invalidOptions("prompt token id \(bad) is outside the vocabulary (0 ..< \(vocab))")
+        }
+    }
 
     /// Runs the prompt, reusing the cached keys/values of a shared prefix; leaves the logits of
     /// its last position in `state.logits`.

@@ -19,6 +19,8 @@ public struct GenerationOutput: Sendable, Equatable {
     /// Generated token ids (an end-of-turn token that ended generation excluded).
     public var tokenIDs: [Int]
     public var finishReason: StopCause
+    /// The end-of-turn token that ended generation (finishReason .endOfTurn), which `tokenIDs` leaves out.
+    public var endTokenID: Int?
     /// Prompt length in tokens.
     public var promptTokens: Int
     public var prefillSeconds: Double

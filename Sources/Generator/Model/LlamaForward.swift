@@ -42,12 +42,7 @@ extension LlamaModel {
         let shape = AttentionShape(heads: c.heads, kvHeads: c.kvHeads, headDim: hd)
 
         // x = embed(tokens)                                  [T, dim]
-        for (i, token) in tokens.enumerated() {
-            guard token >= 0, token < c.vocabSize else {
-                throw GeneratorError.invalidOptions("token id \(token) is outside the vocabulary (0 ..< \(c.vocabSize))")
-            }
-            try weights.embedding.row(token, into: x + i * dim)
-        }
+        for (i, token) in tokens.enumerated() { try embed(token, into: x + i * dim) }   // (a virtual token's vector too)
         for i in 0..<t {
             rope.angles(position: start + i, cos: state.ropeCos.pointer + i * pairs, sin: state.ropeSin.pointer + i * pairs)
         }

@@ -95,6 +95,12 @@ final class AdaptedProjection: @unchecked Sendable {
     let base: FrozenMatrix
     var lora: LoRA?
     var reference: LoRA?
+    /// Full-parameter training: the trained copy of W (FullParameters.swift), which the policy uses
+    /// instead of the frozen base.
+    var full: Tensor?
+    /// (IA)³'s trained scaling vector (IA3.swift): [out], or [in] for down_proj; and the adapter
+    /// training started from, frozen, for the reference.
+    var ia3: Tensor?, ia3Start: Tensor?
 
     init(role: LayerWeightRole, layer: Int, base: FrozenMatrix) {
         self.role = role
@@ -105,6 +111,11 @@ final class AdaptedProjection: @unchecked Sendable {
 
     /// x [..., in] -> [..., out]: x Wᵀ + the policy's update, or the reference's.
     func callAsFunction(_ x: Tensor, mode: AdapterMode) throws -> Tensor {
+        if mode == .policy, let full { return try Tensor.linear(x, weight: full) }
+        if let scale = mode == .policy ? ia3 : mode == .reference ? ia3Start : nil {
+            return try IA3Target.scalesInput(role) ? Tensor.linear(x * scale, frozen: base)     // [..., in] ⊙ [in]
+                                                   : Tensor.linear(x, frozen: base) * scale     // [..., out] ⊙ [out]
+        }
         let y = try Tensor.linear(x, frozen: base)
         let update: LoRA?
         switch mode {

@@ -20,6 +20,10 @@ public final class LlamaModel: @unchecked Sendable {
     let rope: RopeTable
     /// A LoRA adapter applied beside the base weights, if this model was made by `adapted(by:)`.
     public let adapter: LlamaAdapter?
+    /// The folder name of the adapter this model was made with (any kind), nil for a base model.
+    public let adapterName: String?
+    /// Prompt tuning's virtual tokens [N, C] (ids vocab…vocab+N−1), put before every prompt.
+    let virtualTokens: Tensor?
     /// Direct views of the weights for decodeStep (which adds an adapter's low-rank updates too);
     /// nil when some matrix is neither Q8_0 nor Q4_1.
     let decodeMatrices: DecodeMatrices?
@@ -37,12 +41,17 @@ public final class LlamaModel: @unchecked Sendable {
         self.url = url
         rope = RopeTable(theta: config.ropeTheta, rotaryDim: config.rotaryDim)
         adapter = nil
+        adapterName = nil
+        virtualTokens = nil
         decodeMatrices = DecodeMatrices(weights)
     }
 
-    private init(base: LlamaModel, adapter: LlamaAdapter) {
+    /// `base` with an adapter: a LoRA one beside its weights (shared, with their decode views), or
+    /// another kind folded into `weights` / given as virtual tokens; named for the adapter's folder.
+    init(base: LlamaModel, weights: LlamaWeights? = nil, adapter: LlamaAdapter? = nil, virtualTokens: Tensor? = nil,
+         adapterName: String) {
         config = base.config
-        weights = base.weights
+        self.weights = weights ?? base.weights
         tokenizer = base.tokenizer
         chatTemplate = base.chatTemplate
         chatTemplateSource = base.chatTemplateSource
@@ -50,23 +59,40 @@ public final class LlamaModel: @unchecked Sendable {
         url = base.url
         rope = base.rope
         self.adapter = adapter
-        decodeMatrices = base.decodeMatrices
+        self.adapterName = adapterName
+        self.virtualTokens = virtualTokens
+        if let weights { decodeMatrices = DecodeMatrices(weights) } else { decodeMatrices = base.decodeMatrices }
     }
 
-    /// This model with the PEFT LoRA adapter in `directory` (adapter_config.json +
-    /// adapter_model.safetensors) applied; the base weights are shared, not copied.
+    /// This model with the adapter in `directory` (adapter_config.json + adapter_model.safetensors):
+    /// LoRA applied beside the shared base weights; (IA)³ and BitFit folded into copies of the
+    /// matrices and gains they change; prompt tuning's virtual tokens put before every prompt.
     public func adapted(by directory: URL) throws -> LlamaModel {
+        guard adapterName == nil else { throw GeneratorError.invalidOptions("\(url.lastPathComponent) already has an adapter (\(adapterName ?? ""))") }
+        switch try AdapterFolder.peftType(directory) {
+        case "IA3": return try foldingIA3(directory)
+        case "BITFIT": return try replacingNorms(directory)
+        case "PROMPT_TUNING": return try withVirtualTokens(directory)
+        default: break
+        }
         let peft: PEFTAdapter
         do { peft = try PEFTAdapter(directory: directory) } catch let error as TensorError {
             throw GeneratorError.invalidWeights(error.description)
         }
-        return LlamaModel(base: self, adapter: try LlamaAdapter(peft, config: config))
+        let adapter = try LlamaAdapter(peft, config: config)
+        return LlamaModel(base: self, adapter: adapter, adapterName: adapter.name)
     }
 
     /// Chat messages encoded with the model's template, generation prompt appended: the template's
     /// markers are control tokens, the messages' text is text (ChatTemplate.encode).
     public func promptTokens(for messages: [ChatMessage]) throws -> [Int] {
         try chatTemplate.encode(messages, tokenizer: tokenizer, addGenerationPrompt: true).ids
+    }
+
+    /// Whether the weights are kept in quantized blocks (QLoRA trains over them).
+    public var isQuantized: Bool {
+        ([weights.embedding, weights.output] + weights.layers.flatMap { [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] })
+            .contains { !TrainableLlama.isLossless($0) }
     }
 
     /// A GGUF file (general.architecture = llama) or a Hugging Face folder.

@@ -42,6 +42,9 @@ extension LlamaModel {
         guard c.rotaryDim == c.headDim else {
             throw GeneratorError.invalidConfig("\(url.lastPathComponent): RoPE rotates \(c.rotaryDim) of \(c.headDim) head components, which a Hugging Face Llama config cannot say")
         }
+        guard virtualTokens == nil else {
+            throw GeneratorError.invalidOptions("a prompt-tuning adapter adds virtual tokens, not weights: it cannot be merged into the model")
+        }
         guard !FileManager.default.fileExists(atPath: folder.path) else {
             throw GeneratorError.invalidOptions("\(folder.path) already exists; choose a new output folder")
         }
@@ -49,17 +52,23 @@ extension LlamaModel {
         let temp = parent.appendingPathComponent(".\(folder.lastPathComponent).\(UUID().uuidString).tmp", isDirectory: true)
         try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
         do {
-            try SafeTensors.write(try mergedTensors(), metadata: ["format": "pt"], dtype: weightType.safeTensors,
-                                  to: temp.appendingPathComponent("model.safetensors"))
-            try huggingFaceConfig(weightType).write(to: temp.appendingPathComponent("config.json"))
-            try tokenizer.tokenizerJSON().write(to: temp.appendingPathComponent("tokenizer.json"))
-            try tokenizer.tokenizerConfigJSON(chatTemplate: chatTemplateSource, modelMaxLength: c.contextLength)
-                .write(to: temp.appendingPathComponent("tokenizer_config.json"))
+            try writeHuggingFaceFiles(try mergedTensors(), weightType: weightType, into: temp)
             try FileManager.default.moveItem(at: temp, to: folder)
         } catch {
             try? FileManager.default.removeItem(at: temp)
             throw error
         }
+    }
+
+    /// config.json, model.safetensors (`tensors`, Hugging Face's names and row order),
+    /// tokenizer.json and tokenizer_config.json of this model, written into `directory`.
+    func writeHuggingFaceFiles(_ tensors: [(String, Tensor)], weightType: MergedWeightType, into directory: URL) throws {
+        try SafeTensors.write(tensors, metadata: ["format": "pt"], dtype: weightType.safeTensors,
+                              to: directory.appendingPathComponent("model.safetensors"))
+        try huggingFaceConfig(weightType).write(to: directory.appendingPathComponent("config.json"))
+        try tokenizer.tokenizerJSON().write(to: directory.appendingPathComponent("tokenizer.json"))
+        try tokenizer.tokenizerConfigJSON(chatTemplate: chatTemplateSource, modelMaxLength: config.contextLength)
+            .write(to: directory.appendingPathComponent("tokenizer_config.json"))
     }
 
     /// The weights under Hugging Face's names, each dense [rows, cols] (or [n] for the norms).
@@ -98,7 +107,7 @@ extension LlamaModel {
     }
 
     /// A weight matrix as dense floats [rows, cols] (GGUF blocks decoded row by row).
-    private static func dense(_ m: WeightMatrix) throws -> Tensor {
+    static func dense(_ m: WeightMatrix) throws -> Tensor {
         switch m {
         case .dense(let t, _):
             return t.denseCopy()

@@ -27,6 +27,10 @@ final class TrainableLlamaLayer: @unchecked Sendable {
     let q, k, v, o: AdaptedProjection
     let mlpNorm: Tensor         // [C]
     let gate, up, down: AdaptedProjection
+    /// Trained copies of the norm gains (full training, BitFit); the policy reads them. A BitFit
+    /// adapter training started from keeps its gains for the reference.
+    var trainedAttentionNorm: Tensor?, trainedMLPNorm: Tensor?
+    var referenceAttentionNorm: Tensor?, referenceMLPNorm: Tensor?
 
     init(_ w: LlamaLayerWeights, index l: Int) {
         attentionNorm = w.attentionNorm
@@ -42,12 +46,23 @@ final class TrainableLlamaLayer: @unchecked Sendable {
 
     var projections: [AdaptedProjection] { [q, k, v, o, gate, up, down] }
 
+    /// The norm gain a forward pass of `mode` uses.
+    static func pick(_ mode: AdapterMode, trained: Tensor?, reference: Tensor?, base: Tensor) -> Tensor {
+        switch mode {
+        case .policy: return trained ?? base
+        case .reference: return reference ?? base
+        case .off: return base
+        }
+    }
+
     /// x: [B, T, C] -> [B, T, C].
     func callAsFunction(_ x: Tensor, config c: LlamaConfig, mode: AdapterMode) throws -> Tensor {
         let (b, t) = (x.shape[0], x.shape[1])
         let hd = c.headDim
         // attention block
-        let h = try x.rmsNorm(weight: attentionNorm, eps: c.rmsNormEps)                                   // [B, T, C]
+        let norm1 = Self.pick(mode, trained: trainedAttentionNorm, reference: referenceAttentionNorm, base: attentionNorm)
+        let norm2 = Self.pick(mode, trained: trainedMLPNorm, reference: referenceMLPNorm, base: mlpNorm)
+        let h = try x.rmsNorm(weight: norm1, eps: c.rmsNormEps)                                           // [B, T, C]
         let queries = try q(h, mode: mode).reshape([b, t, c.heads, hd]).permute([0, 2, 1, 3])            // [B, H, T, D]
             .rope(theta: c.ropeTheta, rotaryDim: c.rotaryDim, layout: c.ropeLayout)
         let keys = try k(h, mode: mode).reshape([b, t, c.kvHeads, hd]).permute([0, 2, 1, 3])             // [B, KVH, T, D]
@@ -57,7 +72,7 @@ final class TrainableLlamaLayer: @unchecked Sendable {
         let merged = try a.permute([0, 2, 1, 3]).contiguous().reshape([b, t, c.heads * hd])               // [B, T, H·D]
         let x1 = try x + o(merged, mode: mode)                                                            // [B, T, C]
         // MLP block
-        let h2 = try x1.rmsNorm(weight: mlpNorm, eps: c.rmsNormEps)                                       // [B, T, C]
+        let h2 = try x1.rmsNorm(weight: norm2, eps: c.rmsNormEps)                                         // [B, T, C]
         let act = try gate(h2, mode: mode).silu() * up(h2, mode: mode)                                    // [B, T, hidden]
         return try x1 + down(act, mode: mode)                                                             // [B, T, C]
     }
@@ -76,6 +91,16 @@ public final class TrainableLlama: @unchecked Sendable {
     public private(set) var lora: LoRAOptions?
     /// A reward model's scalar head `score.weight` [1, C] (ValueHead.swift); nil for a language model.
     var valueHead: Tensor?
+    /// PPO's critic `v_head.weight` [1, C] on the policy's hidden states (CriticHead.swift).
+    var criticHead: Tensor?
+    /// Full-parameter training (FullParameters.swift): the trained embedding [V, C], output head
+    /// [V, C] (the same tensor when tied) and final norm [C] (also BitFit's); nil when training an adapter.
+    var embeddingTable: Tensor?, headTable: Tensor?, trainedFinalNorm: Tensor?
+    var referenceFinalNorm: Tensor?
+    /// Prompt tuning's virtual tokens [N, C] (PromptTuning.swift), and those training started from.
+    var promptEmbeddings: Tensor?, promptStart: Tensor?
+    /// What is trained: a LoRA adapter (also before any is added), (IA)³, BitFit, prompt tuning, every weight.
+    public internal(set) var method: PEFTMethod = .lora
 
     public init(_ model: LlamaModel) {
         self.model = model
@@ -162,10 +187,18 @@ public final class TrainableLlama: @unchecked Sendable {
     /// The trainable parameters under their PEFT names (`base_model.model.<module>.lora_A.weight`),
     /// in model order.
     public var trainableParameters: [(String, Tensor)] {
-        projections.flatMap { p -> [(String, Tensor)] in
+        let heads = (valueHead.map { [(Self.valueHeadKey, $0)] } ?? []) + (criticHead.map { [(Self.criticHeadKey, $0)] } ?? [])
+        switch method {
+        case .full: return fullParameters + heads
+        case .ia3: return projections.compactMap { p in p.ia3.map { ("base_model.model.\(p.path).ia3_l", $0) } } + heads
+        case .bitfit: return bitFitTensors + heads
+        case .prompt: return (promptEmbeddings.map { [(Self.promptEmbeddingsKey, $0)] } ?? []) + heads
+        case .lora, .qlora: break
+        }
+        return projections.flatMap { p -> [(String, Tensor)] in
             guard let lora = p.lora else { return [] }
             return lora.namedParameters().map { ("base_model.model.\(p.path).\($0.0)", $0.1) }
-        } + (valueHead.map { [(Self.valueHeadKey, $0)] } ?? [])
+        } + heads
     }
 
     /// Dropout of the trainable updates on (training) or off (evaluation).
@@ -212,18 +245,25 @@ public final class TrainableLlama: @unchecked Sendable {
         guard b > 0, t > 0, ids.count == b * t else {
             throw GeneratorError.invalidOptions("\(ids.count) token ids for a batch of \(b) × \(t)")
         }
-        guard t <= c.contextLength else {
-            throw GeneratorError.contextOverflow(promptTokens: t, contextLength: c.contextLength)
+        let virtual = mode == .policy ? promptEmbeddings : mode == .reference ? promptStart : nil
+        guard t + (virtual?.shape[0] ?? 0) <= c.contextLength else {
+            throw GeneratorError.contextOverflow(promptTokens: t + (virtual?.shape[0] ?? 0), contextLength: c.contextLength)
         }
-        var x = Tensor(zeros: [b, t, c.dim])                                                         // [B, T, C]
-        for (i, id) in ids.enumerated() {
-            guard id >= 0, id < c.vocabSize else {
-                throw GeneratorError.invalidOptions("token id \(id) is outside the vocabulary (0 ..< \(c.vocabSize))")
-            }
-            try model.weights.embedding.row(id, into: x.data + i * c.dim)
+        if let bad = ids.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
+            throw GeneratorError.invalidOptions("token id \(bad) is outside the vocabulary (0 ..< \(c.vocabSize))")
         }
+        var x: Tensor                                                                                // [B, T, C]
+        if mode == .policy, let table = embeddingTable {
+            x = try Tensor.embedding(table, ids: ids, shape: [b, t])
+        } else {
+            x = Tensor(zeros: [b, t, c.dim])
+            for (i, id) in ids.enumerated() { try model.weights.embedding.row(id, into: x.data + i * c.dim) }
+        }
+        let (withVirtual, n) = try prependingVirtualTokens(x, mode: mode)                          // [B, N + T, C]
+        x = withVirtual
         for layer in layers {
-            let params = layer.projections.flatMap { $0.lora?.parameters() ?? [] }
+            let params = layer.projections.flatMap { ($0.lora?.parameters() ?? []) + [$0.full, $0.ia3].compactMap { $0 } }
+                + [layer.trainedAttentionNorm, layer.trainedMLPNorm].compactMap { $0 }
             guard recomputeLayers, GradMode.isEnabled else {
                 x = try layer(x, config: c, mode: mode)
                 continue
@@ -236,19 +276,33 @@ public final class TrainableLlama: @unchecked Sendable {
                 return try layer(input, config: c, mode: mode)
             }
         }
-        return try x.rmsNorm(weight: finalNorm, eps: c.rmsNormEps)
+        let h = try x.rmsNorm(weight: TrainableLlamaLayer.pick(mode, trained: trainedFinalNorm, reference: referenceFinalNorm, base: finalNorm),
+                              eps: c.rmsNormEps)
+        return n == 0 ? h : try h.slice(axis: 1, n..<(n + t)).contiguous()                      // [B, T, C]: the virtual tokens dropped
     }
 
     /// logits [B, T, V] (for evaluation and tests; training uses `targetLogProbs`).
     public func logits(_ ids: [Int], batch: Int, length: Int, mode: AdapterMode = .policy) throws -> Tensor {
-        try Tensor.linear(try hiddenStates(ids, batch: batch, length: length, mode: mode), frozen: head)
+        let h = try hiddenStates(ids, batch: batch, length: length, mode: mode)
+        if mode == .policy, let table = headTable { return try Tensor.linear(h, weight: table) }
+        return try Tensor.linear(h, frozen: head)
     }
 
     /// log p(targets[i] | ids[..i]) for every position, [B, T]; 0 where the target is -100.
     /// The head and log-softmax are fused (no [B, T, V] logits are held).
     public func targetLogProbs(_ ids: [Int], targets: [Int], batch: Int, length: Int, mode: AdapterMode = .policy) throws -> Tensor {
-        let h = try hiddenStates(ids, batch: batch, length: length, mode: mode)
-        return try Tensor.targetLogProbs(h, head: head, targets: targets)
+        try tokenLogProbs(try hiddenStates(ids, batch: batch, length: length, mode: mode), targets: targets, mode: mode)
+    }
+
+    /// log softmax(h Wᵀ)[target] per row of h [..., C] (0 where the target is -100): the fused
+    /// head of the frozen W, or, for a fully trained policy, logits through its trained head
+    /// (which then gets a gradient too).
+    func tokenLogProbs(_ h: Tensor, targets: [Int], mode: AdapterMode) throws -> Tensor {
+        guard mode == .policy, let table = headTable else { return try Tensor.targetLogProbs(h, head: head, targets: targets) }
+        let logp = try Tensor.linear(h, weight: table).logSoftmax()                                  // [..., V]
+        let picked = try logp.pick(targets.map { $0 == -100 ? 0 : $0 })                              // [...]
+        let kept = try Tensor(targets.map { $0 == -100 ? 0 : 1 }, shape: picked.shape)
+        return try picked * kept
     }
 }
 

@@ -24,18 +24,26 @@ extension TrainableLlama {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw GeneratorError.invalidWeights("\(directory.path): no \(Self.valueHeadFile) (not a reward model made by rag finetune rm)")
         }
+        valueHead = try readHead(url, key: Self.valueHeadKey, into: valueHead) { GeneratorError.invalidWeights($0) }
+    }
+
+    /// A scalar head [1, C] from `url`'s tensor `key`: copied into `existing` (a resumed run's
+    /// parameter keeps its identity for the optimizer), or a new trainable tensor.
+    func readHead(_ url: URL, key: String, into existing: Tensor?, error: (String) -> Error) throws -> Tensor {
         let t: Tensor
-        do { t = try SafeTensorsFile(url: url).tensor(Self.valueHeadKey) } catch let error as TensorError {
-            throw GeneratorError.invalidWeights("\(url.path): \(error.description)")
+        do { t = try SafeTensorsFile(url: url).tensor(key) } catch let e as TensorError {
+            throw error("\(url.path): \(e.description)")
         }
         guard t.shape == [1, config.dim] else {
-            throw GeneratorError.invalidWeights("\(url.path): '\(Self.valueHeadKey)' is \(t.shape), this model needs [1, \(config.dim)]")
+            throw error("\(url.path): '\(key)' is \(t.shape), this model needs [1, \(config.dim)]")
         }
-        if let head = valueHead { head.assignValues(t) } else {
-            let w = t.denseCopy()
-            w.requiresGrad = true
-            valueHead = w
+        if let existing {
+            existing.assignValues(t)
+            return existing
         }
+        let w = t.denseCopy()
+        w.requiresGrad = true
+        return w
     }
 
     func saveValueHead(to directory: URL) throws {

@@ -45,7 +45,7 @@ extension Finetune {
         guard evalSplit >= 0, evalSplit < 1 else { throw TrainingError.options("--eval-split must be in [0, 1)") }
         let items = evalSplit > 0 ? FinetuneLoop.split(count: examples.count, fraction: evalSplit, seed: seed).eval : Array(examples.indices)
         let trainable = TrainableLlama(model)
-        if let adapter { try trainable.loadLoRA(from: adapter, dropout: 0, seed: seed) }
+        if let adapter { try trainable.startFrom(adapter: adapter, dropout: 0, seed: seed) }
         trainable.setTraining(false)
         let pad = model.tokenizer.special.padding ?? model.tokenizer.special.eos ?? 0
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: labels.count), count: labels.count)   // [truth][predicted]

@@ -82,16 +82,49 @@ public enum Finetune {
                                 baseModelName: baseModelName, shouldStop: shouldStop, progress: progress).run()
     }
 
+    /// RLHF with PPO: the policy (a LoRA adapter, fresh or from `initialAdapter`) samples responses
+    /// to the prompts in `data`, `reward` scores them, and the clipped PPO updates move the policy
+    /// towards higher reward under a KL penalty against where it started (PPOTrainer.swift).
+    public static func ppo(model: LlamaModel, data: URL, output: URL, options: FinetuneOptions, ppo: PPOOptions,
+                           reward: @escaping RewardFunction, baseModelName: String,
+                           onData: (DatasetSummary) -> Void = { _ in }, shouldStop: @escaping @Sendable () -> Bool = { false },
+                           progress: @escaping (FinetuneProgress) -> Void = { _ in }) throws -> FinetuneOutcome {
+        try options.validate()
+        try ppo.validate()
+        guard !options.full else { throw TrainingError.options("PPO trains an adapter (the policy is sampled through it); drop --full") }
+        let prompts = try PromptDataset(url: data, model: model, maxLength: options.maxLength, responseLength: ppo.responseLength)
+        onData(DatasetSummary(format: "prompts", examples: prompts.prompts.count, truncated: 0, dropped: prompts.dropped,
+                              tokens: prompts.prompts.reduce(0) { $0 + $1.ids.count }))
+        let trainable = try prepare(model, options: options)
+        return try PPOTrainer(model: trainable, prompts: prompts, reward: reward, options: options, ppo: ppo, output: output,
+                              baseModelName: baseModelName, shouldStop: shouldStop, progress: progress).run()
+    }
+
     /// The trainable model with its adapter: from `initialAdapter`, else fresh (seeded).
     static func prepare(_ model: LlamaModel, options: FinetuneOptions) throws -> TrainableLlama {
-        if model.adapter != nil {
+        if model.adapterName != nil {
             throw TrainingError.options("train on the base model; pass the adapter to start from as the initial adapter instead")
         }
         let trainable = TrainableLlama(model)
         if let initial = options.initialAdapter {
-            try trainable.loadLoRA(from: initial, dropout: options.lora.dropout, seed: options.seed)
-        } else {
+            // The folder says what it is; --peft, when given, must agree.
+            try trainable.startFrom(adapter: initial, dropout: options.lora.dropout, seed: options.seed)
+            if options.peft != .lora, options.peft != .qlora, options.peft != trainable.method {
+                throw TrainingError.options("--peft \(options.peft.rawValue), but \(initial.path) is a \(trainable.method.rawValue) adapter")
+            }
+            return trainable
+        }
+        switch options.peft {
+        case .full: try trainable.makeFullyTrainable()
+        case .lora: try trainable.addLoRA(options.lora, seed: options.seed)
+        case .qlora:
+            guard model.isQuantized else {
+                throw TrainingError.options("--peft qlora is LoRA over a quantized (GGUF) model's blocks; \(model.url.lastPathComponent) is not quantized: use --peft lora")
+            }
             try trainable.addLoRA(options.lora, seed: options.seed)
+        case .ia3: try trainable.addIA3(layers: options.lora.layers)
+        case .bitfit: try trainable.addBitFit()
+        case .prompt: try trainable.addPromptTuning(virtualTokens: options.numVirtualTokens, seed: options.seed)
         }
         return trainable
     }

@@ -122,7 +122,7 @@ struct FinetuneLoop {
             }
         }
         model.setTraining(false)
-        try writeFinalAdapter()
+        try Self.writeFinalAdapter(model: model, output: output, baseModelName: baseModelName)
         return outcome(steps: step, total: totalSteps, train: trainItems.count, eval: evalItems.count, first: firstLoss,
                        last: lastLoss, evalLoss: evalLoss, started: started, runStart: runStart, tokens: tokensSeen,
                        interrupted: nil, stoppedEarly: stoppedEarly)
@@ -157,14 +157,15 @@ struct FinetuneLoop {
         return (lossSum / u, metricSums.mapValues { $0 / u })
     }
 
-    /// OUT/adapter_config.json + adapter_model.safetensors (+ a reward model's reward_head.safetensors),
+    /// OUT/adapter_config.json + adapter_model.safetensors, or a whole model's files with --full
+    /// (+ a reward model's reward_head.safetensors),
     /// written beside and then moved in, so a failure never leaves a half-written adapter.
-    private func writeFinalAdapter() throws {
+    static func writeFinalAdapter(model: TrainableLlama, output: URL, baseModelName: String) throws {
         let fm = FileManager.default
         try fm.createDirectory(at: output, withIntermediateDirectories: true)
         let staging = output.appendingPathComponent(".adapter-staging-\(ProcessInfo.processInfo.processIdentifier)")
         try? fm.removeItem(at: staging)
-        try model.saveAdapter(to: staging, baseModelName: baseModelName)
+        try model.saveTrained(to: staging, baseModelName: baseModelName)
         for file in try fm.contentsOfDirectory(atPath: staging.path).sorted() {
             // rename(2) replaces an earlier run's file in one step (FileManager.replaceItemAt failed
             // on Linux when the target existed).

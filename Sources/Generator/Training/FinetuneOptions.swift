@@ -37,6 +37,15 @@ public struct FinetuneOptions: Sendable {
     public var trainOnPrompt = false
     /// Keep only layer inputs and recompute the layers in backward.
     public var recomputeLayers = true
+    /// What is trained: LoRA (QLoRA over a quantized model), prompt tuning, (IA)³, BitFit, or every weight.
+    public var peft: PEFTMethod = .lora
+    /// Prompt tuning's number of virtual tokens.
+    public var numVirtualTokens = 20
+    /// Train every weight (FullParameters.swift) instead of an adapter; the result is a model folder.
+    public var full: Bool {
+        get { peft == .full }
+        set { peft = newValue ? .full : .lora }
+    }
 
     public init() {}
 
@@ -51,6 +60,9 @@ public struct FinetuneOptions: Sendable {
         guard evalSplit >= 0, evalSplit < 1 else { throw bad("--eval-split must be in [0, 1)") }
         guard warmupRatio >= 0, warmupRatio <= 1 else { throw bad("--warmup-ratio must be in [0, 1]") }
         guard maxGradNorm > 0 else { throw bad("--max-grad-norm must be positive") }
+        if full, initialAdapter != nil {
+            throw bad("--full trains a model, not an adapter: merge the adapter first (rag adapter merge) and train the merged folder")
+        }
         guard evalEvery >= 0, saveEvery >= 0, logEvery >= 1, earlyStoppingPatience >= 0 else {
             throw bad("--eval-every, --save-every and --early-stopping must be ≥ 0, --log-every ≥ 1")
         }

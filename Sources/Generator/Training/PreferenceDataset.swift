@@ -4,7 +4,8 @@
 //   sharegpt  {"conversations": [...], "chosen": {"from": "gpt", "value"}, "rejected": {...}}
 //   ranked    {"prompt", "responses": [r0, r1, …], "ranking": […]}: every ordered pair. `ranking`
 //             lists response indices best first ([1, 0, 2, 3]: r1 > r0 > r2 > r3, six pairs), or,
-//             when it is a permutation of 1…n, gives each response's rank (1 = best).
+//             when it is a permutation of 1…n, gives each response's rank (1 = best). Instead of a
+//             ranking, "pairs": [[better, worse], …] (indices) lists single preferences (a judge's).
 
 import Foundation
 import Tokenizers
@@ -14,7 +15,7 @@ public enum PreferenceDataFormat: String, Sendable {
 
     static func detect(_ r: DataRecord) throws -> PreferenceDataFormat {
         let o = r.object
-        if o["responses"] != nil || o["ranking"] != nil { return .ranked }
+        if o["responses"] != nil || o["ranking"] != nil || o["pairs"] != nil { return .ranked }
         if o["conversations"] != nil { return .sharegpt }
         if o["chosen"] != nil || o["rejected"] != nil { return .pair }
         throw TrainingError.data("\(r.location): cannot tell the format from fields \(o.keys.sorted()) (expected prompt/chosen/rejected, conversations with chosen/rejected, or prompt/responses/ranking)")
@@ -89,6 +90,16 @@ public struct PreferenceDataset: Sendable {
                 throw r.fail("responses", "must be a list of at least two replies")
             }
             let replies = try list.enumerated().map { i, item in try replyValue(item, r, field: "responses[\(i)]") }
+            if let pairs = r.object["pairs"], !(pairs is NSNull) {
+                guard let items = pairs as? [Any] else { throw r.fail("pairs", "must be a list of [better, worse] index pairs") }
+                return try items.enumerated().map { k, item in
+                    let ij = (item as? [Any])?.map { ($0 as? NSNumber)?.intValue ?? -1 } ?? []
+                    guard ij.count == 2, ij[0] != ij[1], ij.allSatisfy({ (0..<replies.count).contains($0) }) else {
+                        throw r.fail("pairs[\(k)]", "must be [better, worse]: two different indices in 0…\(replies.count - 1)")
+                    }
+                    return PreferencePair(prompt: prompt, chosen: replies[ij[0]], rejected: replies[ij[1]])
+                }
+            }
             guard let ranking = (r.object["ranking"] as? [Any])?.map({ ($0 as? NSNumber)?.intValue ?? -1 }), ranking.count == replies.count else {
                 throw r.fail("ranking", "must be a list of \(replies.count) integers")
             }

@@ -10,11 +10,18 @@ public final class RewardScorer {
     let trainable: TrainableLlama
     let maxLength: Int
 
-    /// `model` is the base the reward model was trained on; `directory` its output folder.
+    /// `model` is the base the reward model was trained on; `directory` its output folder: an
+    /// adapter and head, or (trained with --full) a whole model folder and head, which replaces `model`.
     public init(model: LlamaModel, directory: URL, maxLength: Int = 2048) throws {
-        guard model.adapter == nil else { throw TrainingError.options("give the base model; the reward model's adapter is read from \(directory.path)") }
-        trainable = TrainableLlama(model)
-        try trainable.loadLoRA(from: directory, dropout: 0, seed: 0)
+        guard model.adapterName == nil else { throw TrainingError.options("give the base model; the reward model's adapter is read from \(directory.path)") }
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: directory.appendingPathComponent(PEFTAdapter.configFile).path),
+           fm.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
+            trainable = TrainableLlama(try LlamaModel.load(from: directory))
+        } else {
+            trainable = TrainableLlama(model)
+            try trainable.startFrom(adapter: directory, dropout: 0, seed: 0)
+        }
         try trainable.loadValueHead(from: directory)
         trainable.setTraining(false)
         self.maxLength = maxLength

@@ -1,7 +1,9 @@
 // A resumable checkpoint, OUT/checkpoint-STEP/:
-//   adapter_config.json, adapter_model.safetensors   the adapter so far (a usable PEFT adapter)
+//   adapter_config.json, adapter_model.safetensors   the adapter so far (a usable PEFT adapter), or with
+//   config.json, model.safetensors, tokenizer…       --full the whole model so far (a usable model folder)
 //   optimizer.safetensors                            AdamW's moments m.<name>, v.<name>
 //   trainer_state.json                               step, total steps, seed, early-stopping state
+//   value_head.safetensors                           PPO's critic (when training one)
 // Written into a hidden folder first and renamed, so a checkpoint is either whole or absent.
 
 import Foundation
@@ -13,6 +15,10 @@ struct TrainerState: Codable {
     var bestEvalLoss: Double?
     var badEvaluations: Int
     var seed: UInt64
+    /// AdamW's step count when it differs from `globalStep` (PPO: several updates per step).
+    var optimizerSteps: Int?
+    /// PPO's KL coefficient (it adapts during the run).
+    var klCoef: Double?
 }
 
 enum TrainingCheckpoint {
@@ -28,7 +34,8 @@ enum TrainingCheckpoint {
         do {
             try? fm.removeItem(at: staging)
             try fm.createDirectory(at: staging, withIntermediateDirectories: true)
-            try model.saveAdapter(to: staging, baseModelName: baseModelName)
+            try model.saveTrained(to: staging, baseModelName: baseModelName)
+            try model.saveCriticHead(to: staging)
             try SafeTensors.write(optimizer.state(names: names), to: staging.appendingPathComponent(optimizerFile))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -54,10 +61,11 @@ enum TrainingCheckpoint {
         do { state = try JSONDecoder().decode(TrainerState.self, from: Data(contentsOf: stateURL)) } catch {
             throw TrainingError.checkpoint("\(stateURL.path): unreadable (\(error.localizedDescription))")
         }
-        try model.restoreLoRAWeights(from: dir)
+        try model.restoreTrained(from: dir)
+        if model.criticHead != nil { try model.loadCriticHead(from: dir) }
         do {
             let file = try SafeTensorsFile(url: dir.appendingPathComponent(optimizerFile))
-            try optimizer.restore(step: state.globalStep, names: names) { key in
+            try optimizer.restore(step: state.optimizerSteps ?? state.globalStep, names: names) { key in
                 guard file.info(key) != nil else { throw TensorError.checkpoint("no optimizer state '\(key)' (a checkpoint of another adapter?)") }
                 return try file.tensor(key)
             }

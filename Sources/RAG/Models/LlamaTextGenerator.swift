@@ -14,11 +14,12 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
     /// - Parameter contextLength: the most positions a request may use (bounded by the model's own).
     public init(model: LlamaModel, contextLength: Int = 4096) {
         self.model = model
-        self.contextLength = max(64, min(contextLength, model.config.contextLength))
+        // (a prompt-tuned model's virtual tokens use positions of their own)
+        self.contextLength = max(64, min(contextLength, model.config.contextLength - model.virtualTokenIDs.count))
     }
 
     /// The model file's name, or the adapter's folder name when one is applied.
-    public var name: String { model.adapter?.name ?? model.url.lastPathComponent }
+    public var name: String { model.adapterName ?? model.url.lastPathComponent }
 
     public func adapted(by directory: URL) throws -> any TextGenerator {
         do { return LlamaTextGenerator(model: try model.adapted(by: directory), contextLength: contextLength) } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Generator
+import Tokenizers
 
 // `rag finetune sft|dpo`: the generator (default: SmolLM2) retrained on the user's data with LoRA
 // (QLoRA over a GGUF file's quantized blocks); the PEFT adapter written to the output folder is
@@ -14,6 +15,10 @@ public enum GeneratorFinetuning {
         case dpo(DPOOptions)
         /// A reward model (value head + adapter), Bradley–Terry loss on preference pairs.
         case rm
+        /// RLHF with PPO against the reward model in `reward` (the output folder of `rm`).
+        case ppo(PPOOptions, reward: URL)
+        /// Causal language modelling on texts; with `config` (and `tokenizer`) from a new random model.
+        case pretrain(config: URL?, tokenizer: URL?)
     }
 
     /// Loads the generator (`modelPath`, else the default), checks the options against the output
@@ -21,35 +26,76 @@ public enum GeneratorFinetuning {
     public static func run(_ stage: Stage, modelPath: String?, data: URL, output: URL, options: FinetuneOptions,
                            models: ModelLocator = ModelLocator(), log: @escaping (String) -> Void,
                            shouldStop: @escaping @Sendable () -> Bool, progress: @escaping (FinetuneProgress) -> Void) throws -> FinetuneOutcome {
-        let url = try models.generator(modelPath)
         guard FileManager.default.fileExists(atPath: data.path) else { throw RAGError.invalidInput("\(data.path): no such data file") }
         if options.resume == nil, FileManager.default.fileExists(atPath: output.appendingPathComponent("adapter_model.safetensors").path) {
             log("note: \(output.path) already holds an adapter; it is replaced only when this run finishes")
         }
-        let model = try LlamaModel.load(from: url)
-        log("model \(url.lastPathComponent): \(model.config.layers) layers, dim \(model.config.dim), vocabulary \(model.config.vocabSize)")
+        var options = options
+        let model: LlamaModel, baseName: String
+        var scratch: URL?
+        defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
+        if case .pretrain(let config?, let tokenizer) = stage {
+            guard let tokenizer else { throw RAGError.invalidInput("--config needs --tokenizer (a tokenizer.json, e.g. from rag tokenizer train)") }
+            guard modelPath == nil else { throw RAGError.invalidInput("--config starts a new model; it cannot be combined with --model") }
+            // The random start is written beside the run (the same seed makes the same start on --resume).
+            let folder = output.appendingPathComponent(".random-init-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
+            scratch = folder
+            model = try LlamaModel.createRandom(configFile: config, tokenizerFile: tokenizer, seed: options.seed, in: folder)
+            baseName = config.deletingPathExtension().lastPathComponent
+            if !options.full { log("note: a new model trains every weight (--full)") }
+            options.full = true
+            log("new model from \(config.lastPathComponent): \(model.config.layers) layers, dim \(model.config.dim), vocabulary \(model.config.vocabSize), random (seed \(options.seed))")
+        } else {
+            let url = try models.generator(modelPath)
+            model = try LlamaModel.load(from: url)
+            baseName = url.lastPathComponent
+            log("model \(url.lastPathComponent): \(model.config.layers) layers, dim \(model.config.dim), vocabulary \(model.config.vocabSize)")
+        }
         func describe(_ s: DatasetSummary) {
             var line = "data \(data.lastPathComponent): format \(s.format), \(s.examples) \(stageNoun(stage)), \(s.tokens) tokens"
             if s.truncated > 0 { line += ", \(s.truncated) cut to --max-length \(options.maxLength) (the end is dropped)" }
-            if s.dropped > 0 { line += ", \(s.dropped) dropped (nothing left to learn within --max-length)" }
+            if s.dropped > 0, case .ppo = stage {
+                line += ", \(s.dropped) dropped (longer than --max-length minus --response-length)"
+            } else if s.dropped > 0 {
+                line += ", \(s.dropped) dropped (nothing left to learn within --max-length)"
+            }
             log(line)
         }
         switch stage {
         case .sft:
-            return try Finetune.sft(model: model, data: data, output: output, options: options, baseModelName: url.lastPathComponent,
+            return try Finetune.sft(model: model, data: data, output: output, options: options, baseModelName: baseName,
                                     onData: describe, shouldStop: shouldStop, progress: progress)
         case .dpo(let dpo):
             return try Finetune.dpo(model: model, data: data, output: output, options: options, dpo: dpo,
-                                    baseModelName: url.lastPathComponent, onData: describe, shouldStop: shouldStop, progress: progress)
+                                    baseModelName: baseName, onData: describe, shouldStop: shouldStop, progress: progress)
         case .rm:
-            return try Finetune.rm(model: model, data: data, output: output, options: options, baseModelName: url.lastPathComponent,
+            return try Finetune.rm(model: model, data: data, output: output, options: options, baseModelName: baseName,
                                    onData: describe, shouldStop: shouldStop, progress: progress)
+        case .pretrain:
+            let texts = try PretrainTexts.read(data)
+            return try Finetune.pretrain(model: model, texts: texts, output: output, options: options, baseModelName: baseName,
+                                         onData: describe, shouldStop: shouldStop, progress: progress)
+        case .ppo(let ppo, let rewardFolder):
+            guard FileManager.default.fileExists(atPath: rewardFolder.path) else {
+                throw RAGError.invalidInput("\(rewardFolder.path): no such reward model folder (train one with rag finetune rm)")
+            }
+            let scorer = try RewardScorer(model: model, directory: rewardFolder, maxLength: options.maxLength)
+            log("reward model \(rewardFolder.lastPathComponent): its adapter and \(TrainableLlama.valueHeadFile)")
+            return try Finetune.ppo(model: model, data: data, output: output, options: options, ppo: ppo,
+                                    reward: { prompt, response in
+                                        try scorer.reward(prompt: prompt, response: [ChatMessage(role: "assistant", content: response)])
+                                    },
+                                    baseModelName: baseName, onData: describe, shouldStop: shouldStop, progress: progress)
         }
     }
 
     private static func stageNoun(_ stage: Stage) -> String {
-        if case .sft = stage { return "examples" }
-        return "preference pairs"
+        switch stage {
+        case .sft: return "examples"
+        case .ppo: return "prompts"
+        case .pretrain: return "blocks"
+        case .dpo, .rm: return "preference pairs"
+        }
     }
 
     /// `rag finetune eval-classify`: accuracy and macro-F1 of the generator (with `adapter`) on the

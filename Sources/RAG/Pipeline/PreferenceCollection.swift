@@ -18,6 +18,22 @@ public struct CandidateSet: Codable, Sendable, Equatable {
     public var responses: [String]
     /// Response indices, best first; nil until ranked.
     public var ranking: [Int]?
+    /// A pairwise judge's verdicts, [better, worse] each (its ties left out), instead of a ranking.
+    public var pairs: [[Int]]?
+    /// Who ranked: nil for a person, else the judge (`reward:DIR`, `model:PATH`).
+    public var judge: String?
+    /// The reward judge's score of each response.
+    public var scores: [Double]?
+
+    public var isRanked: Bool { ranking != nil || pairs != nil }
+
+    public init(question: String, prompt: [ChatMessage], passages: [Passage], responses: [String], ranking: [Int]? = nil) {
+        self.question = question
+        self.prompt = prompt
+        self.passages = passages
+        self.responses = responses
+        self.ranking = ranking
+    }
 }
 
 extension RAGPipeline {
@@ -60,6 +76,11 @@ public enum PreferenceFile {
         var data = Data()
         for s in sets { data.append(try encoder.encode(s)); data.append(0x0A) }
         try data.write(to: url, options: .atomic)
+    }
+
+    /// The records that hold at least one preference (a judge may have found only ties).
+    public static func trainable(_ sets: [CandidateSet]) -> [CandidateSet] {
+        sets.filter { $0.ranking != nil || !($0.pairs ?? []).isEmpty }
     }
 
     /// Questions to collect for: one per line, as text or as a JSON object with "question" (the

@@ -9,6 +9,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var embedder: String?
     public var adapter: String?
     public var folder: String?
+    /// A preferences file (`rag prefs collect`) that the ranking page at /rank works on.
+    public var prefs: String?
 
     // Where and how.
     public var host = "127.0.0.1"
@@ -30,7 +32,7 @@ public struct ServerConfig: Sendable, Equatable {
 
     /// One source of settings; nil means "not set here".
     public struct Layer: Sendable, Equatable, Codable {
-        public var db, model, embedder, adapter, folder, host: String?
+        public var db, model, embedder, adapter, folder, prefs, host: String?
         public var port: Int?
         public var apiKey: String?
         public var allowInsecure: Bool?
@@ -41,7 +43,7 @@ public struct ServerConfig: Sendable, Equatable {
 
         /// The keys of the JSON file, also the suffixes of the environment variables (RAG_ + upper case).
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case db, model, embedder, adapter, folder, host, port
+            case db, model, embedder, adapter, folder, prefs, host, port
             case apiKey = "api_key", allowInsecure = "allow_insecure"
             case parallel, queue
             case maxBodyBytes = "max_body_bytes", maxUploadBytes = "max_upload_bytes"
@@ -66,7 +68,7 @@ public struct ServerConfig: Sendable, Equatable {
 
     mutating func apply(_ l: Layer) {
         db = l.db ?? db; model = l.model ?? model; embedder = l.embedder ?? embedder
-        adapter = l.adapter ?? adapter; folder = l.folder ?? folder; host = l.host ?? host; port = l.port ?? port
+        adapter = l.adapter ?? adapter; folder = l.folder ?? folder; prefs = l.prefs ?? prefs; host = l.host ?? host; port = l.port ?? port
         if let key = l.apiKey { apiKey = key.isEmpty ? nil : key }
         allowInsecure = l.allowInsecure ?? allowInsecure; parallel = l.parallel ?? parallel; queue = l.queue ?? queue
         maxBodyBytes = l.maxBodyBytes ?? maxBodyBytes; maxUploadBytes = l.maxUploadBytes ?? maxUploadBytes
@@ -108,7 +110,7 @@ extension ServerConfig.Layer {
             return v
         }
         db = string(.db); model = string(.model); embedder = string(.embedder); adapter = string(.adapter)
-        folder = string(.folder); host = string(.host); apiKey = string(.apiKey); logLevel = string(.logLevel)
+        folder = string(.folder); prefs = string(.prefs); host = string(.host); apiKey = string(.apiKey); logLevel = string(.logLevel)
         port = try int(.port); parallel = try int(.parallel); queue = try int(.queue)
         maxBodyBytes = try int(.maxBodyBytes); maxUploadBytes = try int(.maxUploadBytes)
         maxTokens = try int(.maxTokens); maxMessages = try int(.maxMessages)

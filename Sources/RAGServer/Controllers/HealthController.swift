@@ -10,7 +10,9 @@ struct HealthController {
         var message: String?
         /// Whether /v1 routes need `Authorization: Bearer KEY` (the page asks for the key first).
         var authRequired: Bool
-        enum CodingKeys: String, CodingKey { case status, message, authRequired = "auth_required" }
+        /// Whether the server has a preferences file to rank (`--prefs`): the page links to /rank.
+        var preferences: Bool
+        enum CodingKeys: String, CodingKey { case status, message, authRequired = "auth_required", preferences }
     }
 
     func addRoutes(to router: Router<ServerContext>) {
@@ -19,16 +21,17 @@ struct HealthController {
     }
 
     @Sendable func health(_ request: Request, context: ServerContext) async throws -> Response {
-        let auth = state.config.apiKey != nil
+        let auth = state.config.apiKey != nil, prefs = state.config.prefs != nil
         switch await state.provider.state {
-        case .ready: return JSONCoding.response(Health(status: "ok", authRequired: auth))
+        case .ready: return JSONCoding.response(Health(status: "ok", authRequired: auth, preferences: prefs))
         case .loading:
-            var r = JSONCoding.response(Health(status: "loading", authRequired: auth), status: .serviceUnavailable)
+            var r = JSONCoding.response(Health(status: "loading", authRequired: auth, preferences: prefs), status: .serviceUnavailable)
             r.headers[.retryAfter] = "1"
             return r
         case .failed(let m):
-            return JSONCoding.response(Health(status: "error", message: m, authRequired: auth), status: .serviceUnavailable)
-        case .closed: return JSONCoding.response(Health(status: "shutting_down", authRequired: auth), status: .serviceUnavailable)
+            return JSONCoding.response(Health(status: "error", message: m, authRequired: auth, preferences: prefs), status: .serviceUnavailable)
+        case .closed:
+            return JSONCoding.response(Health(status: "shutting_down", authRequired: auth, preferences: prefs), status: .serviceUnavailable)
         }
     }
 

@@ -1,12 +1,12 @@
 import Foundation
 import Hummingbird
 
-/// With an API key configured, every route but /health and the static page needs
+/// With an API key configured, every route but /health and the static pages (/ and /rank) needs
 /// `Authorization: Bearer KEY`. The comparison takes the same time wherever the first difference is.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let apiKey: [UInt8]
-    static let publicPaths: Set<String> = ["/health", "/"]
+    static let publicPaths: Set<String> = ["/health", "/", "/rank"]
 
     init(apiKey: String) { self.apiKey = Array(apiKey.utf8) }
 

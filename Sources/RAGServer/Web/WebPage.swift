@@ -4,24 +4,11 @@
 /// one, is asked for and kept in localStorage. Tests/ServerTests/BrowserTests.swift drives it in
 /// Chromium (scripts/browser_check.py); the `data-state` attributes are what that test waits on.
 enum WebPage {
-    static let html = #"""
-<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>rag</title>
-<link rel="icon" href="data:,">
-<style>
-  :root { --fg:#1d2330; --muted:#667085; --line:#e4e7ec; --accent:#3056d3; --bg:#f7f8fa; --soft:#eef1f6; }
-  * { box-sizing: border-box; }
-  body { margin:0; font:15px/1.5 system-ui, sans-serif; color:var(--fg); background:var(--bg); }
-  header { display:flex; flex-wrap:wrap; align-items:center; gap:8px 16px; padding:12px 24px; background:#fff; border-bottom:1px solid var(--line); }
-  header h1 { font-size:18px; margin:0; }
+    static let html = WebStyle.head(title: "rag") + #"""
   header .status { color:var(--muted); font-size:13px; }
+  header #rankLink { font-size:13px; }
   header .keybox { margin-left:auto; display:flex; gap:8px; align-items:center; min-width:0; flex:0 1 320px; }
   main { display:grid; grid-template-columns: minmax(0,2fr) minmax(0,1fr); gap:24px; padding:24px; max-width:1200px; margin:0 auto; }
-  .card { background:#fff; border:1px solid var(--line); border-radius:10px; padding:16px 20px; min-width:0; }
   h2 { font-size:15px; margin:0 0 12px; }
   textarea, input[type=text], input[type=password] { width:100%; min-width:0; font:inherit; padding:8px 10px; border:1px solid var(--line); border-radius:6px; }
   input[type=file] { max-width:100%; min-width:0; flex:1 1 160px; font-size:13px; }
@@ -32,8 +19,6 @@ enum WebPage {
   button:disabled { opacity:.5; cursor:default; }
   .row { display:flex; gap:10px; align-items:center; margin-top:10px; flex-wrap:wrap; }
   .row label { color:var(--muted); font-size:13px; }
-  .muted { color:var(--muted); font-size:13px; }
-  .error { color:#b42318; }
   a { color:var(--accent); }
   #keyPanel { display:none; margin:16px 24px 0; padding:12px 16px; border:1px solid #f4c77b; background:#fffaeb; border-radius:10px; }
   #keyPanel.shown { display:block; }
@@ -72,7 +57,7 @@ enum WebPage {
 </head>
 <body>
 <header>
-  <h1>rag</h1><span class="status" id="status">checking…</span>
+  <h1>rag</h1><span class="status" id="status">checking…</span><a id="rankLink" href="/rank" hidden>rank answers</a>
   <div class="keybox"><input type="password" id="key" placeholder="API key (if the server needs one)" autocomplete="off"></div>
 </header>
 <div id="keyPanel" role="alert">
@@ -141,6 +126,7 @@ async function checkHealth() {
     const r = await fetch("/health");
     const j = await r.json();
     authRequired = !!j.auth_required;
+    $("rankLink").hidden = !j.preferences;   // the ranking page, when the server has a preferences file (--prefs)
     $("status").textContent = j.status === "ok" ? "ready" : j.status;
     if (j.status === "loading") { setTimeout(checkHealth, 1000); return false; }
     return true;
