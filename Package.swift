@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(name: "bench-retrieve", dependencies: ["RAG", argumentParser], path: "bench/retrieve"),
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser],
                           path: "bench/generate", exclude: ["llama_cpp_peer.py"]),
-        .executableTarget(name: "bench-train", dependencies: ["Generator", "Tensor", argumentParser], path: "bench/train",
+        .executableTarget(name: "bench-train", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser], path: "bench/train",
                           exclude: ["run.sh", "torch_peft_peer.py"]),
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the

@@ -172,6 +172,48 @@ final class PPOTests: TemporaryFolderTestCase {
         return p
     }
 
+    /// The synthetic task of issue 14: answers that cite a passage ("… [2]") against the same
+    /// answers without the citation. A reward model learns it and ranks held-out pairs far above
+    /// chance; PPO against that reward model raises the mean reward while the KL to the reference
+    /// stays bounded.
+    func testRewardModelLearnsCitingAndPPORaisesItWithBoundedKL() throws {
+        let model = try tinyModel()
+        let words = ["dams", "fish", "coast", "mud", "river", "nest", "reeds", "lodge", "wings", "sea"]
+        var pairs: [[String: Any]] = []
+        for i in 0..<48 {
+            let answer = "\(words[i % words.count]) \(words[(i * 7 + 3) % words.count])"
+            pairs.append(["prompt": "q\(i)", "chosen": "\(answer) [\(1 + i % 5)]", "rejected": answer])
+        }
+        let data = try write(pairs, "cite.jsonl")
+        var o = FinetuneOptions()
+        o.maxSteps = 40; o.epochs = 100; o.learningRate = 1e-2; o.warmupRatio = 0; o.batchSize = 8; o.gradAccum = 1
+        o.lora = LoRAOptions(rank: 8, alpha: 16, dropout: 0, targets: ["all-linear"]); o.maxLength = 64; o.seed = 3
+        o.evalSplit = 0.25; o.evalEvery = 40
+        let rm = folder.appendingPathComponent("rm")
+        var evaluations: [FinetuneProgress] = []
+        _ = try Finetune.rm(model: model, data: data, output: rm, options: o, baseModelName: "tiny",
+                            progress: { if $0.isEvaluation { evaluations.append($0) } })
+        let heldOut = try XCTUnwrap(evaluations.last?.metrics["eval_accuracy"])
+        print("RM on citing vs not: held-out accuracy \(heldOut) on 12 pairs")
+        XCTAssertGreaterThanOrEqual(heldOut, 0.9, "far above chance (0.5) on pairs it never saw")
+
+        let scorer = try RewardScorer(model: model, directory: rm)
+        let prompts = try write((0..<8).map { ["prompt": "q\(100 + $0)"] }, "prompts.jsonl")
+        let out = folder.appendingPathComponent("ppo")
+        var p = ppoOptions
+        p.klCoef = 0.2; p.targetKL = 4; p.klHorizon = 64       // the adaptive coefficient holds the KL near 4 nats
+        var po = options(steps: 16, out: out)
+        po.learningRate = 5e-3; po.gradAccum = 4                 // 16 responses a step
+        var reports: [FinetuneProgress] = []
+        _ = try Finetune.ppo(model: model, data: prompts, output: out, options: po, ppo: p,
+                             reward: { try scorer.reward(prompt: $0, response: [ChatMessage(role: "assistant", content: $1)]) },
+                             baseModelName: "tiny", progress: { reports.append($0) })
+        let scores = reports.compactMap { $0.metrics["objective/scores"] }, kls = reports.compactMap { $0.metrics["objective/kl"] }
+        print("PPO against the RM: scores \(scores.map { String(format: "%.2f", $0) }.joined(separator: " ")); KL \(kls.map { String(format: "%.2f", $0) }.joined(separator: " "))")
+        XCTAssertGreaterThan(scores.suffix(4).reduce(0, +) / 4, scores.prefix(4).reduce(0, +) / 4 + 0.3, "the mean reward rises")
+        XCTAssertLessThan(kls.max() ?? .infinity, 15, "and the policy stays within a bounded KL of the reference")
+    }
+
     /// A reward that counts ASCII letters in the response: PPO on the tiny random model raises it,
     /// logs TRL's metrics, and writes an ordinary PEFT adapter (no critic in it).
     func testPPORaisesTheRewardAndWritesAnAdapter() throws {

@@ -56,11 +56,14 @@ final class PretrainTests: TemporaryFolderTestCase {
         var o = FinetuneOptions()
         o.full = true; o.maxSteps = 120; o.epochs = 1000; o.learningRate = 5e-3; o.warmupRatio = 0.05
         o.batchSize = 4; o.gradAccum = 1; o.maxLength = 32; o.seed = 3
+        o.evalSplit = 0.2; o.evalEvery = 20
         let out = folder.appendingPathComponent("scratch")
-        var losses: [Double] = []
-        _ = try Finetune.pretrain(model: model, texts: Array(repeating: story, count: 6), output: out, options: o,
-                                  baseModelName: "small", progress: { losses.append($0.loss) })
-        print("pretrain from scratch: loss \(losses.first ?? 0) → \(losses.last ?? 0)")
+        var losses: [Double] = [], validation: [Double] = []
+        _ = try Finetune.pretrain(model: model, texts: Array(repeating: story, count: 6), output: out, options: o, baseModelName: "small",
+                                  progress: { if $0.isEvaluation { validation.append($0.metrics["eval_loss"] ?? .nan) } else { losses.append($0.loss) } })
+        print("pretrain from scratch: loss \(losses.first ?? 0) → \(losses.last ?? 0); validation \(validation.map { String(format: "%.3f", $0) })")
+        XCTAssertGreaterThanOrEqual(validation.count, 5)
+        XCTAssertLessThan(validation.last ?? 9, 0.2 * (validation.first ?? 0), "the held-out blocks' loss falls too")
         XCTAssertGreaterThan(losses.first ?? 0, 5, "random weights start near ln(300) = 5.7")
         XCTAssertLessThan(losses.last ?? 9, 0.5)
 

@@ -52,5 +52,17 @@ final class PreferenceCollectionTests: XCTestCase {
         let dataset = try PreferenceDataset(url: pairs, model: model, maxLength: 2048)
         XCTAssertEqual(dataset.format, .ranked)
         XCTAssertEqual(dataset.pairs.count, 3, "a ranking of three gives three ordered pairs")
+
+        // … and DPO trains on it: collect → rank → pairs → dpo, end to end (one small step on the base).
+        let base = try LlamaModel.load(from: try TestModels.locator.generator())
+        var o = FinetuneOptions()
+        o.maxSteps = 1; o.batchSize = 3; o.gradAccum = 1; o.maxLength = 1024; o.learningRate = 1e-4
+        o.lora = LoRAOptions(rank: 2, alpha: 4, dropout: 0, targets: ["q_proj"], layers: [29])
+        var reports: [FinetuneProgress] = []
+        let out = store.url.appendingPathComponent("dpo")
+        _ = try Finetune.dpo(model: base, data: pairs, output: out, options: o, dpo: DPOOptions(), baseModelName: "SmolLM2",
+                             progress: { reports.append($0) })
+        XCTAssertEqual(reports.first?.loss ?? 0, Foundation.log(2), accuracy: 1e-3, "step 0: the policy is the reference")
+        XCTAssertNotNil(try base.adapted(by: out).adapterName)
     }
 }

@@ -1,10 +1,13 @@
 // bench-train: tokens/s of one LoRA training step on SmolLM2-135M Q4_1 (QLoRA: the projections stay
 // in their GGUF blocks), as `rag finetune` runs it: SFT (r = 8 on q_proj and v_proj, a batch of
-// B × T tokens, loss on every position) and DPO (B pairs of T-token sequences, the reference forward
-// included), with the peak resident memory of the process; beside torch + peft on CPU training the
-// same batch of the same model in the same run (bench/train/torch_peft_peer.py), and the ratio.
+// B × T tokens, loss on every position), DPO (B pairs of T-token sequences, the reference forward
+// included), a reward-model step (B pairs, the value head on the last token, Bradley–Terry loss) and
+// a PPO step (B prompts: sampling up to --response tokens each with the policy, the policy's,
+// reference's and critic's forward passes, one clipped update), with the peak resident memory of the
+// process; beside torch + peft on CPU running the same step of the same model in the same run
+// (bench/train/torch_peft_peer.py: the computation TRL's trainers run per step), and the ratio.
 //
-//   swift run -c release bench-train [sft|dpo] [--batch 4] [--length 256] [--steps 3] [--model PATH] [--no-peer]
+//   swift run -c release bench-train [sft|dpo|rm|ppo] [--batch 4] [--length 256] [--response 32] [--steps 3] [--model PATH] [--no-peer]
 //   RAG_THREADS=1 … for one thread (the peer gets the same count); bench/train/run.sh runs both
 //   stages at 1 and 2 threads.
 
@@ -12,17 +15,19 @@ import ArgumentParser
 import Foundation
 import Generator
 import Tensor
+import Tokenizers
 
 struct Arguments: ParsableArguments {
-    @Argument(help: "sft or dpo.") var stage = "sft"
+    @Argument(help: "sft, dpo, rm or ppo.") var stage = "sft"
     @Option(help: "Sequences per step (DPO: pairs, so twice as many sequences).") var batch = 4
     @Option(help: "Tokens per sequence.") var length = 256
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3
+    @Option(help: "PPO: tokens sampled per response at most.") var response = 32
     @Option(help: "GGUF model (default: SmolLM2-135M-Instruct.Q4_1.gguf in RAG_MODELS or ~/.cache/rag/models).") var model: String?
     @Flag(name: .customLong("no-peer"), help: "Do not run torch + peft.") var noPeer = false
 
     func validate() throws {
-        guard stage == "sft" || stage == "dpo" else { throw ValidationError("stage must be sft or dpo (got \(stage))") }
+        guard ["sft", "dpo", "rm", "ppo"].contains(stage) else { throw ValidationError("stage must be sft, dpo, rm or ppo (got \(stage))") }
         guard batch > 0, length > 1, steps > 0 else { throw ValidationError("--batch, --length and --steps must be positive (--length ≥ 2)") }
     }
 }
@@ -50,16 +55,29 @@ func peakRSSMB() -> Int {
 func measureOurs(model: LlamaModel, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int) throws -> StepFigures {
     let trainable = TrainableLlama(model)
     try trainable.addLoRA(LoRAOptions(rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj"]), seed: 1)
+    if stage == "rm" { trainable.addValueHead(seed: 1) }
     let params = trainable.trainableParameters.map(\.1)
     let optimizer = AdamW(parameters: params, learningRate: 1e-4)
     var times: [Double] = [], cpu: [Double] = []
     for step in 0...steps {
         let t0 = Date(), c0 = cpuSeconds()
-        if stage == "dpo" {
-            _ = try noGrad { try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length, mode: .off) }
+        if stage == "rm" {
+            // rows = 2B: chosen then rejected; −log σ(r_c − r_r) per pair
+            let r = try trainable.rewards(ids, lengths: Array(repeating: length, count: rows), batch: rows, length: length)  // [2B]
+            let v = r.toArray(), half = rows / 2
+            var g = [Float](repeating: 0, count: rows)
+            for k in 0..<half {
+                let d = -1 / (1 + Foundation.exp(v[k] - v[half + k])) / Float(half)   // d loss / d r_c = −σ(r_r − r_c)
+                g[k] = d; g[half + k] = -d
+            }
+            r.backward(gradient: try Tensor(g, shape: [rows]))
+        } else {
+            if stage == "dpo" {
+                _ = try noGrad { try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length, mode: .off) }
+            }
+            let logp = try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length)   // [rows·T]
+            logp.backward(gradient: Tensor(repeating: -1 / Float(rows * (length - 1)), shape: logp.shape))
         }
-        let logp = try trainable.targetLogProbs(ids, targets: targets, batch: rows, length: length)   // [rows·T]
-        logp.backward(gradient: Tensor(repeating: -1 / Float(rows * (length - 1)), shape: logp.shape))
         _ = clipGradNorm(params, maxNorm: 1)
         optimizer.step()
         optimizer.zeroGrad()
@@ -69,25 +87,58 @@ func measureOurs(model: LlamaModel, stage: String, ids: [Int], targets: [Int], r
                        peakRSSMB: peakRSSMB())
 }
 
+/// The questions of the PPO step's prompts (the same for the peer, as token ids).
+let ppoQuestions = ["What does reciprocal rank fusion add up for each document?", "How many bytes does a Q8_0 block take?",
+                    "Why does HNSW keep several layers?", "What does LoRA scale its update by?",
+                    "Which index does SQLite's FTS5 build?", "What is a KV cache for?",
+                    "How does BM25 weigh a rare term?", "What does DPO compare?"]
+
+/// Our PPO step as `rag finetune ppo` takes it (Finetune.ppo: rollout on the fast path, scoring,
+/// the measuring passes, one epoch of clipped updates), timed from its progress reports. The reward
+/// is a cheap function of the text (no reward model), the same as the peer's.
+func measureOursPPO(model: LlamaModel, batch: Int, response: Int, steps: Int) throws -> (StepFigures, Double) {
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("bench-train-ppo-\(ProcessInfo.processInfo.processIdentifier)")
+    defer { try? FileManager.default.removeItem(at: work) }
+    try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    let data = work.appendingPathComponent("prompts.jsonl")
+    let lines = (0..<batch).map { "{\"prompt\": \"\(ppoQuestions[$0 % ppoQuestions.count])\"}" }
+    try lines.joined(separator: "\n").write(to: data, atomically: true, encoding: .utf8)
+    var o = FinetuneOptions()
+    o.maxSteps = steps + 1; o.epochs = 1000; o.batchSize = batch; o.gradAccum = 1; o.learningRate = 1e-4; o.warmupRatio = 0
+    o.lora = LoRAOptions(rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj"]); o.maxLength = 512
+    var p = PPOOptions()
+    p.ppoEpochs = 1; p.responseLength = response; p.temperature = 0.7
+    var marks: [(wall: Double, cpu: Double)] = [], lengths: [Double] = []
+    _ = try Finetune.ppo(model: model, data: data, output: work.appendingPathComponent("out"), options: o, ppo: p,
+                         reward: { _, text in Double(text.count % 7) / 7 }, baseModelName: "bench",
+                         progress: { marks.append(($0.elapsedSeconds, cpuSeconds())); lengths.append($0.metrics["response_length"] ?? 0) })
+    guard marks.count == steps + 1 else { throw ValidationError("PPO ran \(marks.count) of \(steps + 1) steps") }
+    let n = Double(steps)   // step 1 warms up
+    return (StepFigures(seconds: (marks[steps].wall - marks[0].wall) / n, cpuSeconds: (marks[steps].cpu - marks[0].cpu) / n,
+                        peakRSSMB: peakRSSMB()), lengths.dropFirst().reduce(0, +) / n)
+}
+
 /// The peer's one JSON line.
 struct PeerLine: Decodable {
     var seconds: Double
     var cpu_seconds: Double
     var peak_rss_kb: Int
+    var response_tokens: Double?
 }
 
 /// torch + peft on the same batch, in its own process (its memory is its own).
-func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int) -> StepFigures? {
+func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int,
+                 prompts: [[Int]] = [], response: Int = 0) -> (StepFigures, Double?)? {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("torch_peft_peer.py")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, modelPath, String(Threads.count), stage, String(steps)]
+    process.arguments = ["python3", script.path, modelPath, String(Threads.count), stage, String(steps), String(response)]
     let input = Pipe(), output = Pipe()
     process.standardInput = input
     process.standardOutput = output
     do { try process.run() } catch { print("torch+peft peer: cannot start python3 (\(error))"); return nil }
     let split = { (xs: [Int]) in (0..<rows).map { Array(xs[$0 * length..<($0 + 1) * length]) } }
-    let batch: [String: [[Int]]] = ["ids": split(ids), "targets": split(targets)]
+    let batch: [String: [[Int]]] = stage == "ppo" ? ["prompts": prompts] : ["ids": split(ids), "targets": split(targets)]
     if let data = try? JSONSerialization.data(withJSONObject: batch) { input.fileHandleForWriting.write(data) }
     try? input.fileHandleForWriting.close()
     let data = output.fileHandleForReading.readDataToEndOfFile()
@@ -98,7 +149,7 @@ func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], r
         print("torch+peft peer failed (pip install torch transformers peft gguf)")
         return nil
     }
-    return StepFigures(seconds: peer.seconds, cpuSeconds: peer.cpu_seconds, peakRSSMB: peer.peak_rss_kb / 1024)
+    return (StepFigures(seconds: peer.seconds, cpuSeconds: peer.cpu_seconds, peakRSSMB: peer.peak_rss_kb / 1024), peer.response_tokens)
 }
 
 let arguments = Arguments.parseOrExit()
@@ -106,7 +157,7 @@ Threads.use(ProcessInfo.processInfo.environment["RAG_THREADS"].flatMap { Int($0)
 let env = ProcessInfo.processInfo.environment
 let folder = env["RAG_MODELS"].flatMap { $0.isEmpty ? nil : $0 } ?? (NSHomeDirectory() + "/.cache/rag/models")
 let modelPath = arguments.model ?? folder + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-let rows = arguments.stage == "sft" ? arguments.batch : 2 * arguments.batch, length = arguments.length
+let rows = arguments.stage == "sft" || arguments.stage == "ppo" ? arguments.batch : 2 * arguments.batch, length = arguments.length
 var rng = TensorRNG(seed: 7)
 let ids = (0..<(rows * length)).map { _ in Int(rng.next() % 49000) + 100 }
 var targets = Array(ids.dropFirst()) + [0]
@@ -115,6 +166,22 @@ for r in 0..<rows { targets[r * length + length - 1] = -100 }   // the last posi
 do {
     print("machine load: \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
     let model = try LlamaModel.load(from: URL(fileURLWithPath: modelPath))
+    if arguments.stage == "ppo" {
+        let (ours, generated) = try measureOursPPO(model: model, batch: arguments.batch, response: arguments.response, steps: arguments.steps)
+        func ppoLine(_ who: String, _ f: StepFigures, _ tokens: Double) -> String {
+            String(format: "%@ ppo step, %d threads, %d prompts, %.1f response tokens each: %.2f s/step, %.1f response tokens/s, peak RSS %d MB",
+                   who, Threads.count, arguments.batch, tokens, f.seconds, tokens * Double(arguments.batch) / f.seconds, f.peakRSSMB)
+        }
+        print(ppoLine("ours      ", ours, generated))
+        let prompts = try (0..<arguments.batch).map { try model.promptTokens(for: [ChatMessage(role: "user", content: ppoQuestions[$0 % ppoQuestions.count])]) }
+        if !arguments.noPeer, let (peer, peerTokens) = measurePeer(modelPath: modelPath, stage: "ppo", ids: [], targets: [], rows: 0, length: 0,
+                                                                   steps: arguments.steps, prompts: prompts, response: arguments.response) {
+            print(ppoLine("torch+peft", peer, peerTokens ?? 0))
+            print(String(format: "ours / torch+peft: %.2f× steps/s, %.2f× peak RSS", peer.seconds / ours.seconds,
+                         Double(ours.peakRSSMB) / Double(max(peer.peakRSSMB, 1))))
+        }
+        exit(0)
+    }
     let ours = try measureOurs(model: model, stage: arguments.stage, ids: ids, targets: targets, rows: rows, length: length, steps: arguments.steps)
     let tokens = Double(rows * length)
     func line(_ who: String, _ f: StepFigures) -> String {
@@ -122,8 +189,8 @@ do {
                who, arguments.stage, Threads.count, rows, length, f.seconds, tokens / f.seconds, tokens / f.cpuSeconds, f.peakRSSMB)
     }
     print(line("ours      ", ours))
-    if !arguments.noPeer, let peer = measurePeer(modelPath: modelPath, stage: arguments.stage, ids: ids, targets: targets,
-                                                 rows: rows, length: length, steps: arguments.steps) {
+    if !arguments.noPeer, let (peer, _) = measurePeer(modelPath: modelPath, stage: arguments.stage, ids: ids, targets: targets,
+                                                      rows: rows, length: length, steps: arguments.steps) {
         print(line("torch+peft", peer))
         print(String(format: "ours / torch+peft: %.2f× tokens/s, %.2f× peak RSS", peer.seconds / ours.seconds,
                      Double(ours.peakRSSMB) / Double(max(peer.peakRSSMB, 1))))
