@@ -53,6 +53,20 @@ public enum Threads {
     /// Multiply-adds from which `sgemm` uses ck_sgemm rather than BLAS.
     static let ownKernelsFrom = 1 << 18
 
+    /// Whether large products run on the tensor core's own kernels rather than OpenBLAS: yes where
+    /// the CPU has AVX-512 or AMX tiles (ours are faster there, and Debian's OpenBLAS 0.3.21 takes
+    /// some AVX-512 CPUs for a Prescott), or where OpenBLAS runs a generic SSE core; no on an AVX2
+    /// CPU it knows (Haswell, Zen): there cblas_sgemm measured 86–92 GFLOP/s against our AVX2
+    /// kernel's 62–65 (1024², 2 threads, bench-tensor, an AMD EPYC, 2026-12-07).
+    static let ownKernelsPreferred: Bool = {
+        if ck_gemm_simd_level() >= 2 { return true }
+        guard let name = openblas_get_corename() else { return true }
+        let core = String(cString: name).lowercased()
+        let generic = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "katmai", "coppermine", "northwood",
+                       "banias", "generic", "unknown"]
+        return generic.contains { core.hasPrefix($0) }
+    }()
+
     /// Row-major C = alpha op(A) op(B) + beta C (cblas_sgemm's arguments), split over `threads` by
     /// rows of C (or by columns when C has few rows) once the product is large enough to pay.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -64,9 +78,9 @@ public enum Threads {
             let pb = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
             let pc = c + r.lowerBound * ldc + cols.lowerBound
             // Products big enough to pay for packing B run on the tensor core's own Float32 kernels
-            // (AVX-512 / AVX2 tiles picked at run time), which do not depend on the core type
-            // OpenBLAS detects; BLAS takes the small ones (and any the kernels could not allocate for).
-            if r.count >= 16, r.count * cols.count * k >= ownKernelsFrom,
+            // (AVX-512 / AVX2 tiles picked at run time) where those beat OpenBLAS (ownKernelsPreferred);
+            // BLAS takes the rest (and any the kernels could not allocate for).
+            if ownKernelsPreferred, r.count >= 16, r.count * cols.count * k >= ownKernelsFrom,
                ck_sgemm(transA ? 1 : 0, transB ? 1 : 0, r.count, cols.count, k, alpha, pa, lda, pb, ldb, beta, pc, ldc) == 0 {
                 return
             }

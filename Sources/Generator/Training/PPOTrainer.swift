@@ -1,6 +1,7 @@
 // RLHF with PPO (Ziegler et al. 2019; Ouyang et al. 2022), the four roles on one set of base
-// weights: the actor is the policy's LoRA adapter; the reference is the model training started
-// from (the adapter switched off, or the starting adapter frozen); the reward model scores whole
+// weights: the actor is the policy's adapter (LoRA, or prompt tuning, (IA)³, BitFit; not --full, as
+// rollouts load the adapter on the fast path); the reference is the model training started from
+// (the adapter switched off, or the starting adapter frozen); the reward model scores whole
 // responses; the critic is a value head on the actor's hidden states. Each step:
 //   1. sample a response to each of a batch of prompts with the current policy;
 //   2. score them; per-token rewards = −β·KL(π_old ‖ π_ref) + the score on the last token;
