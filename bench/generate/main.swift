@@ -5,6 +5,7 @@
 //
 //   swift run -c release bench-generate [--threads 1,2] [--prompt-tokens 400] [--decode 128] [--no-peer]
 //                                       [--adapter PEFT_FOLDER]   (ours with a LoRA adapter applied)
+//                                       [--busy N]   (N processes spinning on the CPU meanwhile: a busy neighbour)
 // Model: RAG_MODELS or ~/.cache/rag/models/SmolLM2-135M-Instruct.Q4_1.gguf.
 
 import ArgumentParser
@@ -25,6 +26,7 @@ struct Arguments: ParsableArguments {
     @Option(help: "Greedy tokens to decode.") var decode = 128
     @Flag(name: .customLong("no-peer"), help: "Do not run llama.cpp.") var noPeer = false
     @Option(help: "A LoRA adapter folder (PEFT layout) applied to ours.") var adapter: String?
+    @Option(help: "Processes that spin on the CPU while both are measured (a busy neighbour, as on a shared machine).") var busy = 0
 }
 let arguments = Arguments.parseOrExit()
 
@@ -100,6 +102,22 @@ func peakRSSKilobytes() -> Int {
 
 func f(_ x: Double) -> String { String(format: "%8.1f", x) }
 
+/// The busy neighbour: `count` shells spinning until this bench ends (they are stopped at the end,
+/// and die with it: each checks that its parent is still this process).
+func startNeighbours(_ count: Int) -> [Process] {
+    (0..<count).compactMap { _ in
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "parent=\(ProcessInfo.processInfo.processIdentifier); while kill -0 $parent 2>/dev/null; do i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; done"]
+        return (try? p.run()) != nil ? p : nil
+    }
+}
+let neighbours = startNeighbours(arguments.busy)
+if !neighbours.isEmpty {
+    Thread.sleep(forTimeInterval: 1)
+    print("busy neighbour: \(neighbours.count) spinning processes; machine load now \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
+}
+
 print("threads | ours prefill tok/s | ours decode tok/s | llama.cpp prefill | llama.cpp decode | ratio prefill | ratio decode")
 var peerRSS: Int?
 for threads in threadCounts {
@@ -113,3 +131,4 @@ for threads in threadCounts {
     print("\(threads)       | \(f(ours.prefill))           | \(f(ours.decode))          | \(peerPrefill)          | \(peerDecode)         | \(ratioPrefill)        | \(ratioDecode)")
 }
 print("peak RSS: ours \(peakRSSKilobytes() / 1024) MB" + (peerRSS.map { ", llama.cpp \($0 / 1024) MB" } ?? ""))
+for p in neighbours { p.terminate() }
