@@ -68,6 +68,9 @@ struct PPOTrainer {
                                      contextLength: min(options.maxLength, model.config.contextLength))
 
         let steps = PPOUpdate(model: model, ppo: ppo, batchSize: options.batchSize)
+        // Optimizer updates taken so far (fewer than updatesPerStep a step when a batch has fewer
+        // responses than mini-batches): AdamW's bias correction and the schedule count these.
+        var updates = state.optimizerSteps ?? state.globalStep * updatesPerStep
         var firstLoss: Double?, lastLoss: Double?, tokensSeen = 0
         let runStart = Date()
         let startStep = state.globalStep
@@ -98,7 +101,7 @@ struct PPOTrainer {
                 for mini in stride(from: 0, to: shuffled.count, by: size) {
                     let members = Array(shuffled[mini..<min(shuffled.count, mini + size)])
                     let units = Double(members.reduce(0) { $0 + rollouts[$1].responseIDs.count })
-                    optimizer.learningRate = schedule.learningRate(at: step * updatesPerStep + Int(counted))
+                    optimizer.learningRate = schedule.learningRate(at: updates)
                     for micro in stride(from: 0, to: members.count, by: options.batchSize) {
                         let part = Array(members[micro..<min(members.count, micro + options.batchSize)])
                         let r = try steps.update(part.map { rollouts[$0] }, scale: 1 / units)
@@ -110,11 +113,12 @@ struct PPOTrainer {
                     optimizer.step()
                     optimizer.zeroGrad()
                     counted += 1
+                    updates += 1
                 }
             }
             step += 1
             state.globalStep = step
-            state.optimizerSteps = step * updatesPerStep
+            state.optimizerSteps = updates
 
             // 5. metrics (TRL's names), the KL coefficient, log, checkpoint
             let n = Double(rollouts.count)
