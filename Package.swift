@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // The PostgreSQL client of the knowledge base's second store (Sources/RAG/Store/Postgres).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Thin system-library targets: a module map and a shim header each.
@@ -39,7 +41,11 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["CSQLite", "CKernels", "SeededRandom"]),
         .target(name: "Embedder", dependencies: ["Tensor", "Tokenizers"]),
         .target(name: "Generator", dependencies: ["Tensor", "Tokenizers", "CBLAS", "CKernels", "SeededRandom"]),
-        .target(name: "RAG", dependencies: ["Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "SeededRandom"]),
+        .target(name: "RAG", dependencies: [
+            "Tensor", "Tokenizers", "Ingest", "VectorIndex", "Embedder", "Generator", "SeededRandom",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The HTTP service as a library, so that `rag-server` and `rag serve` both start it.
         .target(name: "RAGServer", dependencies: [
             "RAG", "Tokenizers",
@@ -85,7 +91,7 @@ let package = Package(
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "SeededRandom"]),
         .testTarget(name: "EmbedderTests", dependencies: ["Embedder", "Tensor", "Tokenizers"], resources: [.copy("Fixtures")]),
         .testTarget(name: "GeneratorTests", dependencies: ["Generator", "CKernels", "SeededRandom"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RAGTests", dependencies: ["RAG", "Generator", "Tensor", "Tokenizers"]),
+        .testTarget(name: "RAGTests", dependencies: ["RAG", "Generator", "Tensor", "Tokenizers", "ServerTestSupport"]),
         .testTarget(name: "ServerTests", dependencies: [
             "RAG", "RAGServer", "RAGServerCLI", "ServerTestSupport",
             .product(name: "Logging", package: "swift-log"),

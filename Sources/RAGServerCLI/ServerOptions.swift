@@ -8,7 +8,7 @@ import RAGServer
 /// can fill the gaps. Parsing lives here, beside the executables; the RAGServer library only ever
 /// sees the resolved `ServerConfig`.
 public struct ServerOptions: ParsableArguments, Sendable {
-    @Option(help: "Knowledge base (SQLite file). Env RAG_DB.") public var db: String?
+    @Option(help: "Knowledge base: a SQLite file, or postgres://user@host:port/dbname (pgvector). Env RAG_DB.") public var db: String?
     @Option(help: "Generator model (GGUF file or HF folder). Env RAG_MODEL.") public var model: String?
     @Option(help: "Embedder model folder. Env RAG_EMBEDDER.") public var embedder: String?
     @Option(help: "LoRA adapter folder (PEFT layout), or none. Env RAG_ADAPTER. Default: the default model's own adapter when installed.") public var adapter: String?

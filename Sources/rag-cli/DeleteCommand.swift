@@ -31,10 +31,14 @@ struct CompactCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try RAGPipeline.open(base.existing())
+        if case .postgres = pipeline.configuration.store {
+            Console.out("\(pipeline.configuration.store): nothing to do here; PostgreSQL's autovacuum reclaims deleted rows (VACUUM is its DBA's tool)")
+            return
+        }
         let before = try await pipeline.stats().fileBytes
         try pipeline.base.compact()
         let after = try await pipeline.stats().fileBytes
-        Console.out("compacted \(base.db): \(ByteCountFormatter.string(fromByteCount: before, countStyle: .file)) → "
+        Console.out("compacted \(pipeline.configuration.store): \(ByteCountFormatter.string(fromByteCount: before, countStyle: .file)) → "
                     + ByteCountFormatter.string(fromByteCount: after, countStyle: .file))
     }
 }

@@ -26,10 +26,9 @@ struct DistillEmbedderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop after this many steps.") var maxSteps: Int?
 
     func run() async throws {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw RAGError.invalidInput("\(db): no knowledge base here yet (create one with: rag ingest FOLDER --db \(db))")
-        }
-        var o = EmbedderDistillation.Options(knowledgeBase: URL(fileURLWithPath: db))
+        let store = try StoreLocation(db)
+        try store.requireExisting()
+        var o = EmbedderDistillation.Options(knowledgeBase: store)
         o.layers = layers; o.epochs = epochs; o.batchSize = batchSize; o.learningRate = learningRate
         o.warmupSteps = warmup; o.seed = seed; o.maxSteps = maxSteps
         let result = try EmbedderDistillation.run(embedderPath: embedder, output: URL(fileURLWithPath: out, isDirectory: true),

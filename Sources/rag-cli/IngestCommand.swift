@@ -36,7 +36,7 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var c = base.configuration
+        var c = try base.configuration()
         c.scan = FileSelection(includeHidden: hidden, include: include, exclude: exclude)
         c.chunkTokens = chunkTokens
         c.chunkOverlap = overlap

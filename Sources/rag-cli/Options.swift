@@ -5,7 +5,7 @@ import RAG
 
 /// Options every command that opens a knowledge base shares.
 struct BaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The knowledge base file.")
+    @Option(name: .long, help: "The knowledge base: a SQLite file, or postgres://user@host:port/dbname. Env RAG_DB.")
     var db: String = ProcessInfo.processInfo.environment["RAG_DB"] ?? "rag.db"
 
     @Option(name: .long, help: "Embedder folder (Hugging Face layout; default: all-MiniLM-L6-v2 in the models folder).")
@@ -13,14 +13,13 @@ struct BaseOptions: ParsableArguments {
 
     /// The configuration of a base that must already exist (every command but `ingest` and `serve`).
     func existing() throws -> RAGPipeline.Configuration {
-        guard FileManager.default.fileExists(atPath: db) else {
-            throw RAGError.invalidInput("\(db): no knowledge base here yet (create one with: rag ingest FOLDER --db \(db))")
-        }
-        return configuration
+        let c = try configuration()
+        try c.store.requireExisting()
+        return c
     }
 
-    var configuration: RAGPipeline.Configuration {
-        var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db))
+    func configuration() throws -> RAGPipeline.Configuration {
+        var c = RAGPipeline.Configuration(store: try StoreLocation(db))
         c.embedderPath = embedder ?? ProcessInfo.processInfo.environment["RAG_EMBEDDER"]
         return c
     }

@@ -8,14 +8,15 @@ struct RagCommand: AsyncParsableCommand {
         abstract: "Local retrieval-augmented question answering over a folder of documents.",
         discussion: """
             Models live in ~/.cache/rag/models (set RAG_MODELS to move them; scripts/fetch-models.sh fetches the defaults).
-            The knowledge base is one SQLite file, ./rag.db unless --db (or RAG_DB) says otherwise.
+            The knowledge base is one SQLite file, ./rag.db unless --db (or RAG_DB) says otherwise; or a PostgreSQL
+            database with pgvector: --db postgres://user@host:5432/dbname (password from the URL, PGPASSWORD or ~/.pgpass).
             """,
         version: "0.1.0",
         subcommands: [
             IngestCommand.self, SearchCommand.self, AskCommand.self, ChatCommand.self, GenerateCommand.self,
             StatusCommand.self, DeleteCommand.self, CompactCommand.self, RepairCommand.self, EvalCommand.self, ServeCommand.self,
             TrainEmbedderCommand.self, DistillEmbedderCommand.self, ReembedCommand.self, FinetuneCommand.self, ScoreCommand.self, PrefsCommand.self, AdapterCommand.self,
-            TokenizerCommand.self,
+            TokenizerCommand.self, MigrateCommand.self,
         ]
     )
 

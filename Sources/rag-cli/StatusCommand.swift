@@ -14,26 +14,26 @@ struct StatusCommand: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
+        let c = try base.existing()
         if check {
-            let problems = try KnowledgeBase.check(url: URL(fileURLWithPath: try base.existing().database.path))
+            let problems = try c.store.check()
             if !problems.isEmpty {
-                Console.err("check: \(base.db) is damaged (`rag repair --db \(base.db)` rebuilds what the stored chunks allow):")
+                Console.err("check: \(c.store) is damaged" + (c.store.fileURL == nil ? ":" : " (`rag repair --db \(c.store)` rebuilds what the stored chunks allow):"))
                 for p in problems { Console.err("  \(p)") }
                 throw ExitCode.failure
             }
             if !json { Console.out("check:          ok") }
         }
-        let pipeline = try RAGPipeline.open(base.existing())
+        let pipeline = try RAGPipeline.open(c)
         let s = try await pipeline.stats()
-        let p = pipeline.base.index.parameters
         if json { try Console.json(s); return }
         Console.out("""
-            knowledge base: \(base.db) (\(ByteCountFormatter.string(fromByteCount: s.fileBytes, countStyle: .file)))
+            knowledge base: \(c.store) (\(ByteCountFormatter.string(fromByteCount: s.fileBytes, countStyle: .file)))
             documents:      \(s.documents)
             chunks:         \(s.chunks)
             vectors:        \(s.vectors)
             embedder:       \(s.embedder) (\(s.dimension) dimensions)
-            index:          HNSW, \(pipeline.base.index.metric.rawValue), M \(p.M), efConstruction \(p.efConstruction), efSearch \(p.efSearch)
+            index:          \(pipeline.base.indexDescription)
             folder:         \((try? pipeline.base.setting("root")) ?? nil ?? "-")
             """)
     }

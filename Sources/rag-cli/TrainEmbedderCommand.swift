@@ -37,7 +37,7 @@ struct TrainEmbedderCommand: AsyncParsableCommand {
         var o = EmbedderTraining.Options()
         o.pairsFile = pairs.map { URL(fileURLWithPath: $0) }
         o.skipMalformed = skipMalformed
-        o.knowledgeBase = db.map { URL(fileURLWithPath: $0) }
+        o.knowledgeBase = try db.map { try StoreLocation($0) }
         o.epochs = epochs; o.batchSize = batchSize; o.learningRate = learningRate; o.warmupSteps = warmup
         o.seed = seed; o.maxSteps = maxSteps; o.loraRank = loraRank; o.checkpointEvery = checkpointEvery
         o.resume = resume.map { URL(fileURLWithPath: $0) }
@@ -60,7 +60,7 @@ struct ReembedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reembed", abstract: "Re-embed every chunk of a knowledge base with another embedder (one transaction).")
 
-    @Option(name: .long, help: "The knowledge base file.")
+    @Option(name: .long, help: "The knowledge base: a SQLite file, or postgres://user@host:port/dbname. Env RAG_DB.")
     var db: String = ProcessInfo.processInfo.environment["RAG_DB"] ?? "rag.db"
 
     @Option(name: .long, help: "The embedder folder to use from now on.")
@@ -68,9 +68,10 @@ struct ReembedCommand: AsyncParsableCommand {
 
     func run() async throws {
         let e = try ModelFactory.embedder(path: embedder)
-        try KnowledgeBase.reembed(url: URL(fileURLWithPath: db), with: e) { done, total in
+        let store = try StoreLocation(db)
+        try store.reembed(with: e) { done, total in
             if Console.stderrIsTTY { Console.err("\rre-embedded \(done)/\(total) chunks", terminator: done == total ? "\n" : "") }
         }
-        Console.out("\(db) now uses \(e.identity.name) (\(e.identity.dimension) dimensions)")
+        Console.out("\(store) now uses \(e.identity.name) (\(e.identity.dimension) dimensions)")
     }
 }

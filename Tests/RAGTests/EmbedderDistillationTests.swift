@@ -24,7 +24,7 @@ final class EmbedderDistillationTests: XCTestCase {
         let p = try RAGPipeline(configuration: c, embedder: e) { throw RAGError.modelMissing("no generator here") }
         _ = try p.ingest(folder: temp.url, progress: { _ in })
 
-        var o = EmbedderDistillation.Options(knowledgeBase: c.database)
+        var o = EmbedderDistillation.Options(knowledgeBase: c.store)
         o.batchSize = 8; o.epochs = 4; o.maxSteps = 8; o.learningRate = 5e-4; o.warmupSteps = 0
         let out = temp.url.appendingPathComponent("student", isDirectory: true)
         let r = try EmbedderDistillation.run(embedderPath: nil, output: out, options: o, log: { _ in }, progress: { _ in })
@@ -42,7 +42,7 @@ final class EmbedderDistillationTests: XCTestCase {
     func testImpossibleLayerCountIsRefused() throws {
         _ = try TestModels.requireEmbedder()
         let temp = try TempFolder()
-        let o = EmbedderDistillation.Options(knowledgeBase: temp.url.appendingPathComponent("kb.db"))
+        let o = EmbedderDistillation.Options(knowledgeBase: .sqlite(temp.url.appendingPathComponent("kb.db")))
         var wrong = o
         wrong.layers = 6
         XCTAssertThrowsError(try EmbedderDistillation.run(embedderPath: nil, output: temp.url, options: wrong, log: { _ in }, progress: { _ in })) {

@@ -28,7 +28,7 @@ final class PipelineTests: XCTestCase {
 
         r = try p.ingest(folder: docs.url, progress: { _ in })
         XCTAssertEqual([r.added, r.changed, r.removed, r.unchanged], [1, 1, 1, 1])
-        XCTAssertEqual(try p.base.verifyIntegrity(), [])
+        XCTAssertEqual(try p.configuration.store.check(), [])
         XCTAssertEqual(try p.base.documents().map(\.path).sorted(), ["a.md", "d.md", "sub/c.txt"])
 
         let old = try p.retrieve("Aardvarks dig burrows", options: SearchOptions(k: 10, mode: .lexical))

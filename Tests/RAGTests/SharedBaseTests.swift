@@ -103,7 +103,7 @@ final class SharedBaseTests: XCTestCase {
         try docs.write("chess.md", "# Chess\n\nThe knight moves in an L shape and can jump over other pieces.")
         let pipeline = try TestModels.pipeline(in: dir)
         _ = try pipeline.ingest(folder: docs.url, progress: { _ in })
-        let db = pipeline.configuration.database
+        let db = try XCTUnwrap(pipeline.configuration.store.fileURL)
         XCTAssertEqual(try KnowledgeBase.check(url: db), [])
 
         // The damage of issue 17: a link beyond the slots, a chunk without its vector, a missing text row.

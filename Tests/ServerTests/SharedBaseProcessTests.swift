@@ -7,8 +7,9 @@ import Glibc
 
 /// Issue 17 with the real programs: `rag` processes and a `rag-server` process on one base. After
 /// every step, every search mode must find exactly the documents that exist, the check must pass
-/// and there must be one vector per chunk.
-final class SharedBaseProcessTests: XCTestCase {
+/// and there must be one vector per chunk. The same tests run on PostgreSQL in
+/// `PostgresSharedBaseProcessTests` (issue 18).
+class SharedBaseProcessTests: XCTestCase {
     /// One document per topic: distinct enough that the real embedder and BM25 both rank the right
     /// document first for its question.
     static let topics: [(name: String, text: String, query: String)] = [
@@ -49,6 +50,8 @@ final class SharedBaseProcessTests: XCTestCase {
 
     var work: TempDirectory!
     var db: URL { work.url.appendingPathComponent("kb.db") }
+    /// What `--db` names: the SQLite file here, a PostgreSQL URL in the subclass.
+    var dbArgument: String { db.path }
 
     override func setUpWithError() throws {
         do { _ = try TestBase.models.get() } catch { throw XCTSkip("the default models are not installed (\(error))") }
@@ -70,14 +73,14 @@ final class SharedBaseProcessTests: XCTestCase {
     }
 
     func rag(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-        let r = try RagBinaries.rag(arguments + ["--db", db.path], logs: logs(arguments.first ?? "rag"))
+        let r = try RagBinaries.rag(arguments + ["--db", dbArgument], logs: logs(arguments.first ?? "rag"))
         XCTAssertEqual(r.status, 0, "rag \(arguments.joined(separator: " ")): \(r.err)", file: file, line: line)
         return r.out
     }
 
     /// The base is sound and holds one vector per chunk, by the check in this process and by `rag status --check`.
     func assertSound(_ step: String, viaCLI: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertEqual(try KnowledgeBase.check(url: db), [], step, file: file, line: line)
+        XCTAssertEqual(try StoreLocation(dbArgument).check(), [], step, file: file, line: line)
         if viaCLI {
             let out = try rag(["status", "--check"], file: file, line: line)
             XCTAssertTrue(out.contains("check:          ok"), "\(step): \(out)", file: file, line: line)
@@ -107,11 +110,14 @@ final class SharedBaseProcessTests: XCTestCase {
         XCTAssertEqual(try server.retrieve("anything at all", mode: "vector", k: 3).count, min(3, present.count), step, file: file, line: line)
     }
 
+    func testCLIWritesBesideARunningServer() throws { try runCLIWritesBesideARunningServer() }
+    func testConcurrentWritersAndKillNine() throws { try runConcurrentWritersAndKillNine() }
+
     /// The issue's sequence: ingest, serve, ingest beside the server, delete from the CLI, upload.
-    func testCLIWritesBesideARunningServer() throws {
+    func runCLIWritesBesideARunningServer() throws {
         let corpus = try folder("corpus", ["pasta.md", "stars.md", "roses.md"])
         _ = try rag(["ingest", corpus.path])
-        let server = try ServerProcess(db: db, logs: logs("server"))
+        let server = try ServerProcess(db: dbArgument, logs: logs("server"))
         defer { server.stop() }
         try assertServerFinds(server, present: ["pasta.md", "stars.md", "roses.md"], gone: [], "after the first ingest")
 
@@ -138,7 +144,7 @@ final class SharedBaseProcessTests: XCTestCase {
         XCTAssertTrue(again.contains("added 1,") && again.contains("unchanged 2"), again)  // volcano.md comes back
         try assertSound("after re-ingesting", viaCLI: true)
         server.stop()
-        let second = try ServerProcess(db: db, logs: logs("server2"))
+        let second = try ServerProcess(db: dbArgument, logs: logs("server2"))
         defer { second.stop() }
         try assertServerFinds(second, present: expected + ["volcano.md"], gone: [], "a new server")
     }
@@ -146,12 +152,12 @@ final class SharedBaseProcessTests: XCTestCase {
     /// Two `rag ingest` processes on different folders and the server uploading, all at once with
     /// random timing; in later rounds one of the three is killed with SIGKILL at a random moment,
     /// then rerun. Nothing committed is lost and the check passes after every round.
-    func testConcurrentWritersAndKillNine() throws {
+    func runConcurrentWritersAndKillNine() throws {
         let groupA = ["pasta.md", "stars.md", "roses.md", "volcano.md"]
         let groupB = ["chess.md", "bees.md", "knots.md", "bicycle.md"]
         let uploads = ["coffee.md", "tides.md", "violin.md", "glacier.md"]
         var rng = SystemRandomNumberGenerator()
-        var server = try ServerProcess(db: db, logs: logs("server"))
+        var server = try ServerProcess(db: dbArgument, logs: logs("server"))
         defer { server.stop() }
         var killed: [String] = []
 
@@ -161,9 +167,9 @@ final class SharedBaseProcessTests: XCTestCase {
             let killAfter = Double.random(in: 0.1..<2.5, using: &rng)
             let context = "round \(round), victim \(victim ?? "none") after \(String(format: "%.2f", killAfter)) s"
 
-            let ingestA = try RagBinaries.start(RagBinaries.rag, ["ingest", a.path, "--db", db.path], logs: logs("ingest-a"))
+            let ingestA = try RagBinaries.start(RagBinaries.rag, ["ingest", a.path, "--db", dbArgument], logs: logs("ingest-a"))
             Thread.sleep(forTimeInterval: Double.random(in: 0..<0.3, using: &rng))
-            let ingestB = try RagBinaries.start(RagBinaries.rag, ["ingest", b.path, "--db", db.path], logs: logs("ingest-b"))
+            let ingestB = try RagBinaries.start(RagBinaries.rag, ["ingest", b.path, "--db", dbArgument], logs: logs("ingest-b"))
             let started = Date()
             let uploader = server
             let uploadsDone = DispatchSemaphore(value: 0)
@@ -186,7 +192,7 @@ final class SharedBaseProcessTests: XCTestCase {
             ingestA.waitUntilExit()
             ingestB.waitUntilExit()
             uploadsDone.wait()
-            XCTAssertEqual(try KnowledgeBase.check(url: db), [], "\(context): right after the writers")
+            XCTAssertEqual(try StoreLocation(dbArgument).check(), [], "\(context): right after the writers")
 
             // Rerun whatever was killed; the ones that finished must have succeeded.
             for (p, folder, name) in [(ingestA, a, "ingest a"), (ingestB, b, "ingest b")] {
@@ -194,7 +200,7 @@ final class SharedBaseProcessTests: XCTestCase {
                     XCTAssertEqual(p.terminationStatus, 0, "\(context): \(name) failed")
                 }
             }
-            if !server.process.isRunning { server = try ServerProcess(db: db, logs: logs("server")) }
+            if !server.process.isRunning { server = try ServerProcess(db: dbArgument, logs: logs("server")) }
             for name in uploads { XCTAssertEqual(try server.upload(name, Self.text(name, revision: round)).status, 201, context) }
 
             try assertSound(context, viaCLI: round == 3)

@@ -8,7 +8,7 @@ import SeededRandom
 /// measures how close it gets. Saved in the Hugging Face layout, ready for `rag reembed`.
 public enum EmbedderDistillation {
     public struct Options: Sendable {
-        public var knowledgeBase: URL
+        public var knowledgeBase: StoreLocation
         public var layers = 3
         public var epochs = 1
         public var batchSize = 32
@@ -17,7 +17,7 @@ public enum EmbedderDistillation {
         public var seed: UInt64 = 42
         public var maxSteps: Int?
         public var heldOutFraction = 0.1
-        public init(knowledgeBase: URL) { self.knowledgeBase = knowledgeBase }
+        public init(knowledgeBase: StoreLocation) { self.knowledgeBase = knowledgeBase }
     }
 
     public struct Outcome: Sendable {
@@ -48,10 +48,9 @@ public enum EmbedderDistillation {
         let kept = evenlySpaced(options.layers, of: total)
         let student = try teacher.truncated(keepingLayers: kept)
 
-        let base = try KnowledgeBase(url: options.knowledgeBase,
-                                     embedder: EmbedderIdentity(name: teacher.identity, dimension: teacher.dimension))
+        let base = try options.knowledgeBase.open(embedder: EmbedderIdentity(name: teacher.identity, dimension: teacher.dimension))
         var texts = try base.allChunks().map(\.text)
-        guard !texts.isEmpty else { throw RAGError.invalidInput("\(options.knowledgeBase.path): no chunks to distil on (ingest a folder first)") }
+        guard !texts.isEmpty else { throw RAGError.invalidInput("\(options.knowledgeBase): no chunks to distil on (ingest a folder first)") }
         var rng = SplitMix64(seed: options.seed)
         texts.shuffle(using: &rng)
         let heldOutCount = texts.count >= 20 ? max(1, Int(Double(texts.count) * options.heldOutFraction)) : 0

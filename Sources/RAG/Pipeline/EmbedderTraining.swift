@@ -9,7 +9,7 @@ public enum EmbedderTraining {
     public struct Options: Sendable {
         public var pairsFile: URL?
         public var skipMalformed = false
-        public var knowledgeBase: URL?
+        public var knowledgeBase: StoreLocation?
         public var epochs = 1
         public var batchSize = 32
         public var learningRate: Float = 2e-5
@@ -66,11 +66,11 @@ public enum EmbedderTraining {
         guard let db = options.knowledgeBase else {
             throw RAGError.invalidInput("give --pairs FILE, or --db FILE to mine pairs from an ingested knowledge base")
         }
-        let base = try KnowledgeBase(url: db, embedder: EmbedderIdentity(name: encoder.identity, dimension: encoder.dimension))
+        let base = try db.open(embedder: EmbedderIdentity(name: encoder.identity, dimension: encoder.dimension))
         let chunks = try base.allChunks().map {
             Embedder.ChunkRecord(text: $0.text, sectionTitle: $0.section, page: $0.page, documentPath: $0.path)
         }
-        log("mining pairs from \(chunks.count) chunks of \(db.path)")
+        log("mining pairs from \(chunks.count) chunks of \(db)")
         return PairMiner(seed: options.seed, heldOutFraction: options.heldOutFraction).pairs(from: chunks)
     }
 }

@@ -6,7 +6,7 @@ import Ingest
 /// changed is hashed, and re-indexed only if its content changed. A file that fails to load is
 /// reported and its previously stored version, if any, is kept.
 struct FolderSync {
-    let base: KnowledgeBase
+    let base: any KnowledgeStore
     let embedder: any TextEmbedder
     let chunker: Chunker
     let loader: DocumentLoader

@@ -7,7 +7,8 @@ import Tokenizers
 /// sources an answer cites.
 public final class RAGPipeline: RAGService, @unchecked Sendable {
     public struct Configuration: Sendable {
-        public var database: URL
+        /// Where the knowledge base is: a SQLite file or a PostgreSQL database.
+        public var store: StoreLocation
         public var embedderPath: String?
         public var generatorPath: String?
         /// A LoRA adapter folder (PEFT layout) for the generator: used by default when set; the
@@ -34,7 +35,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         public var followUpRetrieval = FollowUpRetrieval.recentTurns
         public var models = ModelLocator()
 
-        public init(database: URL) { self.database = database }
+        public init(store: StoreLocation) { self.store = store }
+        /// A SQLite base in this file.
+        public init(database: URL) { self.store = .sqlite(database) }
 
         /// The adapter the generator runs with by default, by the rule above.
         public var activeAdapterPath: String? {
@@ -45,7 +48,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     public let configuration: Configuration
-    public let base: KnowledgeBase
+    public let base: any KnowledgeStore
     public let embedder: any TextEmbedder
     let template: PromptTemplate
     private let generatorLoader: @Sendable () throws -> any TextGenerator
@@ -59,7 +62,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         self.embedder = embedder
         self.generatorLoader = generator
         self.template = try configuration.templatePath.map { try PromptTemplate(contentsOf: URL(fileURLWithPath: $0)) } ?? .standard
-        self.base = try KnowledgeBase(url: configuration.database, embedder: embedder.identity)
+        self.base = try configuration.store.open(embedder: embedder.identity)
     }
 
     /// The generator, loaded once on first need (searching never loads it).
@@ -118,7 +121,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
 
     public func sync(progress: @escaping @Sendable (IngestProgress) -> Void) async throws -> IngestReport {
         let folder: URL
-        if let f = configuration.folder { folder = f } else if let recorded = try base.setting("root") {
+        if let f = configuration.folder { folder = f } else if let recorded = try await runOffPool({ _ in try self.base.setting("root") }) {
             folder = URL(fileURLWithPath: recorded, isDirectory: true)
         } else {
             throw RAGError.invalidInput("no folder to sync: give one (rag ingest DIR, or --folder for the server)")
@@ -126,10 +129,17 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         return try await runOffPool { flag in try self.ingest(folder: folder, progress: progress, isCancelled: { flag.isCancelled }) }
     }
 
-    /// Where uploaded files are kept: a folder beside the base, owned by it.
+    /// Where uploaded files are kept: a folder beside a SQLite base, owned by it; for a PostgreSQL
+    /// base, a folder per database under ~/.local/share/rag/uploads (each machine keeps the files
+    /// uploaded through it; their text, chunks and vectors are in the database for every server).
     public var uploadsFolder: URL {
-        configuration.database.deletingLastPathComponent()
-            .appendingPathComponent(configuration.database.lastPathComponent + ".uploads", isDirectory: true)
+        switch configuration.store {
+        case .sqlite(let file):
+            return file.deletingLastPathComponent().appendingPathComponent(file.lastPathComponent + ".uploads", isDirectory: true)
+        case .postgres(let p):
+            return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".local/share/rag/uploads", isDirectory: true)
+                .appendingPathComponent("\(p.host)_\(p.port)_\(p.database)", isDirectory: true)
+        }
     }
 
     public func addDocument(fileName: String, data: Data) async throws -> DocumentInfo {
@@ -180,10 +190,19 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     }
 
     public func documents(offset: Int, limit: Int) async throws -> (total: Int, items: [DocumentInfo]) {
-        try base.documentInfos(offset: offset, limit: limit)
+        // Store calls may wait on the database (PostgreSQL): off the cooperative pool, as model calls.
+        try await runOffPool { _ in try self.base.documentInfos(offset: offset, limit: limit) }
     }
 
-    public func stats() async throws -> StoreStats { try base.stats() }
+    public func stats() async throws -> StoreStats { try await runOffPool { _ in try self.base.stats() } }
+
+    public func saveJob(id: String, record: Data) async throws {
+        try await runOffPool { _ in try self.base.saveJob(id: id, record: String(decoding: record, as: UTF8.self)) }
+    }
+
+    public func job(id: String) async throws -> Data? {
+        try await runOffPool { _ in try self.base.job(id: id).map { Data($0.utf8) } }
+    }
 
     // MARK: retrieval
 

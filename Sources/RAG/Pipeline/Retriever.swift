@@ -12,7 +12,7 @@ struct RetrievedChunk {
 /// Vector, lexical or hybrid retrieval (VectorIndex's HybridSearch: reciprocal rank fusion, k = 60)
 /// over one knowledge base, with an optional path-glob filter.
 struct Retriever {
-    let base: KnowledgeBase
+    let base: any KnowledgeStore
     let embedder: any TextEmbedder
 
     func retrieve(_ query: String, options: SearchOptions) throws -> [RetrievedChunk] {
@@ -22,19 +22,13 @@ struct Retriever {
         let queryVector = try embedder.embed([query]).first ?? []
         let hits = try base.search(mode: options.mode.searchMode, vector: queryVector, text: query, k: k, allowed: allowed)
         let rows = try base.chunks(hits.map(\.label))
+        let similarities = try base.similarities(queryVector, ids: hits.map(\.label))
         return hits.compactMap { hit in
             guard let chunk = rows[hit.label] else { return nil }  // not committed yet
             // The vector mode's score is −distance = cosine − 1; report the cosine itself.
             let score = options.mode == .vector ? hit.score + 1 : hit.score
-            return RetrievedChunk(chunk: chunk, score: score, similarity: similarity(queryVector, hit.label))
+            return RetrievedChunk(chunk: chunk, score: score, similarity: similarities[hit.label] ?? 0)
         }
-    }
-
-    private func similarity(_ q: [Float], _ id: Int64) -> Double {
-        guard let v = base.index.vector(for: id), v.count == q.count else { return 0 }
-        var dot: Float = 0
-        for i in 0..<v.count { dot += v[i] * q[i] }
-        return Double(dot)
     }
 }
 

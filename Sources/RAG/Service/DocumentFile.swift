@@ -30,7 +30,7 @@ extension RAGPipeline {
     /// source) or in the uploads folder. nil when no such document; an error when the file has
     /// gone or would lie outside its folder.
     public func documentFile(id: Int64) async throws -> DocumentFile? {
-        guard let doc = try base.documents().first(where: { $0.id == id }) else { return nil }
+        guard let doc = try await runOffPool({ _ in try self.base.storedDocument(id: id) }) else { return nil }
         let folder: URL
         if doc.source == "upload" {
             folder = uploadsFolder

@@ -40,4 +40,15 @@ public protocol RAGService: Sendable {
 
     /// Document `id`'s original file (nil when there is no such document); DocumentFile.swift.
     func documentFile(id: Int64) async throws -> DocumentFile?
+
+    /// Keeps a background job's record (JSON) where every server on the same base can read it.
+    func saveJob(id: String, record: Data) async throws
+    /// A job's record kept by `saveJob`, from whichever server; nil when there is none.
+    func job(id: String) async throws -> Data?
+}
+
+extension RAGService {
+    /// A service without a shared base keeps no job records: the server answers for its own jobs.
+    public func saveJob(id: String, record: Data) async throws {}
+    public func job(id: String) async throws -> Data? { nil }
 }

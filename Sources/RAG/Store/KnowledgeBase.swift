@@ -13,8 +13,9 @@ import VectorIndex
 /// Several processes may share the file (see SharedBase.swift): the HNSW graph held in memory is
 /// reloaded whenever another connection has committed, before each write (inside its
 /// BEGIN IMMEDIATE) and before each search.
-public final class KnowledgeBase: @unchecked Sendable {
+public final class KnowledgeBase: KnowledgeStore, @unchecked Sendable {
     public let url: URL
+    public var location: StoreLocation { .sqlite(url) }
     public let embedder: EmbedderIdentity
     /// The graph as of the last commit this process has seen (replaced when another process commits).
     public var index: HNSWIndex { indexLock.withLock { current } }
@@ -45,15 +46,7 @@ public final class KnowledgeBase: @unchecked Sendable {
         try HNSWIndex.createTables(in: db)
         try LexicalIndex().createTables(in: db)
 
-        let settings = try Self.readSettings(db)
-        if let recorded = settings["embedder"], let dim = settings["dimension"].flatMap(Int.init) {
-            if recorded != embedder.name || dim != embedder.dimension {
-                throw RAGError.embedderMismatch("""
-                    \(url.path) was embedded with \(recorded) (\(dim) dimensions), not \(embedder.name) (\(embedder.dimension)). \
-                    Use --embedder with the model it was built with, or re-embed it: rag reembed --db \(url.path) --embedder PATH
-                    """)
-            }
-        } else {
+        if try !embedder.matchesRecorded(try Self.readSettings(db), base: url.path) {
             try db.transaction {
                 try db.run("INSERT OR REPLACE INTO settings(key, value) VALUES('embedder', ?)", .text(embedder.name))
                 try db.run("INSERT OR REPLACE INTO settings(key, value) VALUES('dimension', ?)", .text(String(embedder.dimension)))
@@ -114,41 +107,53 @@ public final class KnowledgeBase: @unchecked Sendable {
     /// Replaces (or adds) one document with its chunks, vectors and text rows, in one transaction.
     @discardableResult
     public func put(_ doc: DocumentRecord) throws -> Int64 {
-        for (i, c) in doc.chunks.enumerated() where c.vector.count != embedder.dimension {
-            throw RAGError.store("\(doc.path): chunk \(i) has a \(c.vector.count)-dimensional vector, the base holds \(embedder.dimension)")
-        }
+        try checkDimensions(doc)
         return try writeTransaction { db, index in
             if let old = try db.query("SELECT id FROM documents WHERE source = ? AND path = ?", .text(doc.source), .text(doc.path),
                                      row: { $0.int64(0) }).first {
                 try removeDocumentLocked(db, index, id: old)
             }
-            try db.run("""
-                INSERT INTO documents(path, source, kind, bytes, mtime_ns, content_hash, pages, title, ingested_at)
-                VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, .text(doc.path), .text(doc.source), .text(doc.kind), .integer(doc.bytes), .integer(doc.mtimeNanoseconds),
-                .text(doc.contentHash), doc.pages.map { .integer(Int64($0)) } ?? .null, doc.title.map { .text($0) } ?? .null,
-                .real(Date().timeIntervalSince1970))
-            let docID = db.lastInsertRowID
-            let insertChunk = try db.prepare("""
-                INSERT INTO chunks(document_id, ordinal, text, page, section, char_start, char_end, tokens)
-                VALUES(?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            var ids: [Int64] = []
-            ids.reserveCapacity(doc.chunks.count)
-            for (ordinal, c) in doc.chunks.enumerated() {
-                insertChunk.reset()
-                try insertChunk.bind([.integer(docID), .integer(Int64(ordinal)), .text(c.text),
-                                      c.page.map { .integer(Int64($0)) } ?? .null, c.section.map { .text($0) } ?? .null,
-                                      .integer(Int64(c.charStart)), .integer(Int64(c.charEnd)), .integer(Int64(c.tokens))]).run()
-                let id = db.lastInsertRowID
-                ids.append(id)
-                try lexical.insert(chunkID: id, text: c.text, in: db)
-            }
-            try index.update(in: db) { index in
-                for (id, c) in zip(ids, doc.chunks) { try index.insert(c.vector, label: id) }
-            }
-            return docID
+            return try insertLocked(db, index, doc, ids: nil, ingestedAt: Date().timeIntervalSince1970)
         }
+    }
+
+    func checkDimensions(_ doc: DocumentRecord) throws {
+        for (i, c) in doc.chunks.enumerated() where c.vector.count != embedder.dimension {
+            throw RAGError.store("\(doc.path): chunk \(i) has a \(c.vector.count)-dimensional vector, the base holds \(embedder.dimension)")
+        }
+    }
+
+    /// Inserts the document's rows, under the given ids (`rag migrate`) or new ones.
+    func insertLocked(_ db: Database, _ index: HNSWIndex, _ doc: DocumentRecord,
+                      ids given: (document: Int64, chunks: [Int64])?, ingestedAt: Double) throws -> Int64 {
+        try db.run("""
+            INSERT INTO documents(id, path, source, kind, bytes, mtime_ns, content_hash, pages, title, ingested_at)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, given.map { .integer($0.document) } ?? .null, .text(doc.path), .text(doc.source), .text(doc.kind),
+            .integer(doc.bytes), .integer(doc.mtimeNanoseconds),
+            .text(doc.contentHash), doc.pages.map { .integer(Int64($0)) } ?? .null, doc.title.map { .text($0) } ?? .null,
+            .real(ingestedAt))
+        let docID = db.lastInsertRowID
+        let insertChunk = try db.prepare("""
+            INSERT INTO chunks(id, document_id, ordinal, text, page, section, char_start, char_end, tokens)
+            VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var ids: [Int64] = []
+        ids.reserveCapacity(doc.chunks.count)
+        for (ordinal, c) in doc.chunks.enumerated() {
+            insertChunk.reset()
+            try insertChunk.bind([given.map { .integer($0.chunks[ordinal]) } ?? .null,
+                                  .integer(docID), .integer(Int64(ordinal)), .text(c.text),
+                                  c.page.map { .integer(Int64($0)) } ?? .null, c.section.map { .text($0) } ?? .null,
+                                  .integer(Int64(c.charStart)), .integer(Int64(c.charEnd)), .integer(Int64(c.tokens))]).run()
+            let id = db.lastInsertRowID
+            ids.append(id)
+            try lexical.insert(chunkID: id, text: c.text, in: db)
+        }
+        try index.update(in: db) { index in
+            for (id, c) in zip(ids, doc.chunks) { try index.insert(c.vector, label: id) }
+        }
+        return docID
     }
 
     /// Records a new modification time for a document whose content did not change.
@@ -166,7 +171,7 @@ public final class KnowledgeBase: @unchecked Sendable {
         }
     }
 
-    private func removeDocumentLocked(_ db: Database, _ index: HNSWIndex, id: Int64) throws {
+    func removeDocumentLocked(_ db: Database, _ index: HNSWIndex, id: Int64) throws {
         let chunkIDs = try db.query("SELECT id FROM chunks WHERE document_id = ?", .integer(id)) { $0.int64(0) }
         try lexical.remove(chunkIDs: chunkIDs, in: db)
         try index.update(in: db) { index in try index.remove(labels: chunkIDs.filter { index.contains($0) }) }
@@ -183,7 +188,7 @@ public final class KnowledgeBase: @unchecked Sendable {
 
     // MARK: reading
 
-    public func documents(source: String? = nil) throws -> [StoredDocument] {
+    public func documents(source: String?) throws -> [StoredDocument] {
         try readers.with { db in
             let sql = "SELECT id, path, source, bytes, mtime_ns, content_hash FROM documents"
                 + (source == nil ? "" : " WHERE source = ?") + " ORDER BY path"

@@ -4,7 +4,7 @@ import VectorIndex
 /// VectorIndex and live in the same file). Migrations run forward, one transaction each; the
 /// version is in `settings`.
 enum Schema {
-    static let currentVersion = 1
+    static let currentVersion = 2
 
     /// migrations[i] brings a base from version i to i + 1.
     static let migrations: [String] = [
@@ -43,6 +43,14 @@ enum Schema {
             key TEXT NOT NULL,
             value TEXT NOT NULL,
             PRIMARY KEY(document_id, key)
+        );
+        """,
+        // 2: background jobs (the server's folder re-syncs), shared by every server on the base.
+        """
+        CREATE TABLE IF NOT EXISTS jobs(
+            id TEXT PRIMARY KEY NOT NULL,
+            record TEXT NOT NULL,               -- the job as GET /v1/jobs/{id} returns it (JSON)
+            updated_at REAL NOT NULL
         );
         """,
     ]

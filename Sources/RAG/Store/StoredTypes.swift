@@ -25,6 +25,19 @@ public struct EmbedderIdentity: Sendable, Equatable {
     public var name: String
     public var dimension: Int
     public init(name: String, dimension: Int) { self.name = name; self.dimension = dimension }
+
+    /// Refuses to open a base whose recorded embedder (in `settings`) is another, saying what to do.
+    /// False when the base has none recorded yet (the caller records this one).
+    func matchesRecorded(_ settings: [String: String], base: String) throws -> Bool {
+        guard let recorded = settings["embedder"], let dim = settings["dimension"].flatMap(Int.init) else { return false }
+        if recorded != name || dim != dimension {
+            throw RAGError.embedderMismatch("""
+                \(base) was embedded with \(recorded) (\(dim) dimensions), not \(name) (\(dimension)). \
+                Use --embedder with the model it was built with, or re-embed it: rag reembed --db \(base) --embedder PATH
+                """)
+        }
+        return true
+    }
 }
 
 /// A new version of one document, ready to be written in one transaction.

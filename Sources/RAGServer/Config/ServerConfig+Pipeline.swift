@@ -9,7 +9,7 @@ extension ServerConfig {
     /// Opens the real pipeline this configuration names, with the generator loaded up front so
     /// that /health turns ok only when answers can be served.
     public func openPipeline() async throws -> any RAGService {
-        var c = RAGPipeline.Configuration(database: URL(fileURLWithPath: db ?? "rag.db"))
+        var c = RAGPipeline.Configuration(store: try StoreLocation(db ?? "rag.db"))
         c.embedderPath = embedder
         c.generatorPath = model
         // "none" runs the default model without its default adapter (rag-server --no-adapter).

@@ -93,7 +93,7 @@ struct DocumentsController {
 
     @Sendable func job(_ request: Request, context: ServerContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        guard let job = await state.jobs.job(id) else { throw APIError.notFound("No job '\(id)'.", param: "id", code: "job_not_found") }
+        guard let job = await state.jobs.job(id, on: try? await state.service()) else { throw APIError.notFound("No job '\(id)'.", param: "id", code: "job_not_found") }
         return JSONCoding.response(job)
     }
 }

@@ -59,11 +59,17 @@ enum FTSQuery {
         "when", "where", "which", "who", "why", "will", "with", "you", "my", "me", "we",
     ]
 
-    /// `"a" OR "b" …` for the unicode61 table, or nil when the text has no word.
-    static func wordQuery(_ text: String) -> String? {
+    /// The words a query searches for: its terms without the stop words (all of them when the
+    /// query has nothing else).
+    static func searchTerms(_ text: String) -> [String] {
         let all = terms(text)
         let content = all.filter { !stopWords.contains($0.lowercased()) }
-        let t = content.isEmpty ? all : content
+        return content.isEmpty ? all : content
+    }
+
+    /// `"a" OR "b" …` for the unicode61 table, or nil when the text has no word.
+    static func wordQuery(_ text: String) -> String? {
+        let t = searchTerms(text)
         return t.isEmpty ? nil : t.map(quoted).joined(separator: " OR ")
     }
 

@@ -19,6 +19,11 @@ public struct LexicalIndex: Sendable {
 
     public static let wordTable = "lexical_text"
     public static let cjkTable = "lexical_cjk"
+    /// The words `search` looks for in `text` (runs of letters and digits, stop words dropped), for
+    /// other stores that rank by the same words (PostgreSQL's full-text search).
+    public static func queryTerms(_ text: String) -> [String] { FTSQuery.searchTerms(text) }
+    /// Han, kana and Hangul: the scripts this index searches by trigrams (no spaces between words).
+    public static func isCJK(_ scalar: Unicode.Scalar) -> Bool { FTSQuery.isCJK(scalar) }
 
     /// Creates both tables. Throws `trigramUnavailable` (after creating the word table) when this
     /// SQLite has no trigram tokenizer.

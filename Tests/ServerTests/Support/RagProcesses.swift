@@ -49,10 +49,10 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     let logs: URL
 
-    /// Starts `rag-server --db DB --port 0` and waits until it listens and its models are loaded.
-    init(db: URL, logs: URL, timeout: Double = 120) throws {
+    /// Starts `rag-server --db DB --port 0` (DB: a SQLite file or a PostgreSQL URL) and waits until it listens and its models are loaded.
+    init(db: String, logs: URL, timeout: Double = 120) throws {
         self.logs = logs
-        process = try RagBinaries.start(RagBinaries.server, ["--db", db.path, "--port", "0", "--log-level", "notice"], logs: logs)
+        process = try RagBinaries.start(RagBinaries.server, ["--db", db, "--port", "0", "--log-level", "notice"], logs: logs)
         let deadline = Date().addingTimeInterval(timeout)
         var found: Int?
         while found == nil {
