@@ -11,8 +11,6 @@ enum PostgresErrors {
         static let unknownDatabase = "3D000"
         static let undefinedFile = "58P01"          // CREATE EXTENSION vector on a server without pgvector
         static let insufficientPrivilege = "42501"
-        static let uniqueViolation = "23505"
-        static let undefinedObject = "42704"
     }
 
     static func describe(_ e: PSQLError, _ location: PostgresLocation) -> RAGError {

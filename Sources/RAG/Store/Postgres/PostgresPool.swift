@@ -60,7 +60,7 @@ final class PostgresPool: @unchecked Sendable {
         let connection = try take()
         defer { giveBack(connection) }
         do {
-            return try body(PostgresSession(connection: connection, logger: logger, location: location))
+            return try body(PostgresSession(connection: connection, logger: logger))
         } catch let e as PSQLError {
             throw PostgresErrors.describe(e, location)
         }
@@ -124,7 +124,6 @@ final class PostgresPool: @unchecked Sendable {
 struct PostgresSession {
     let connection: PostgresConnection
     let logger: Logger
-    let location: PostgresLocation
 
     @discardableResult
     func query(_ sql: String, _ values: PGValue...) throws -> [PostgresRow] {
