@@ -32,7 +32,8 @@ struct CompactCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try RAGPipeline.open(base.existing())
         if case .postgres = pipeline.configuration.store {
-            Console.out("\(pipeline.configuration.store): nothing to do here; PostgreSQL's autovacuum reclaims deleted rows (VACUUM is its DBA's tool)")
+            try pipeline.base.compact()
+            Console.out("\(pipeline.configuration.store): the base's size recounted; PostgreSQL's autovacuum reclaims deleted rows (VACUUM is its DBA's tool)")
             return
         }
         let before = try await pipeline.stats().fileBytes

@@ -47,9 +47,42 @@ final class PostgresStoreTests: SQLiteStoreTests {
     override func testCompactFreesSpaceOfDeletes() throws {
         let kb = try open()
         for i in 0..<5 { try kb.put(record("d\(i).txt", texts: ["text \(i)"], axis: i)) }
-        try kb.compact()  // autovacuum's job: nothing happens, nothing breaks
+        try kb.compact()  // space is autovacuum's job: only the base's size is recounted, nothing breaks
         XCTAssertEqual(try kb.stats().documents, 5)
         XCTAssertGreaterThan(try kb.stats().fileBytes, 0)
+    }
+
+    /// The base's size BM25 reads (`rag_chunk_totals`, deltas per document) follows puts,
+    /// replacements and removals; `status --check` reports a drift and `compact` recounts.
+    func testChunkTotalsFollowWrites() throws {
+        let kb = try XCTUnwrap(try open() as? PostgresKnowledgeBase)
+        for i in 0..<40 { try kb.put(record("d\(i).md", texts: ["a \(i)", "b"], axis: i)) }  // enough writes to merge at random
+        try kb.put(record("d0.md", texts: ["one"], axis: 0))
+        XCTAssertTrue(try kb.removeDocument(id: XCTUnwrap(kb.documents().first { $0.path == "d1.md" }).id))
+        XCTAssertEqual(try kb.stats().chunks, 40 * 2 - 1 - 2)
+        XCTAssertEqual(try location().check(), [])
+        try kb.pool.with { try $0.execute("INSERT INTO rag_chunk_totals VALUES(5, 0)") }
+        let problems = try location().check()
+        XCTAssertEqual(problems.count, 1)
+        XCTAssertTrue(problems.first?.contains("82 chunks, the base holds 77") == true && problems.first?.contains("rag compact") == true, "\(problems)")
+        try kb.compact()
+        XCTAssertEqual(try location().check(), [])
+        XCTAssertEqual(try kb.stats().chunks, 77)
+    }
+
+    /// A base made by the first schema (no `rag_chunk_totals`) is migrated when opened: the table
+    /// appears with the base's size, and the schema version says 2.
+    func testSchemaOneIsMigrated() throws {
+        let kb = try XCTUnwrap(try open() as? PostgresKnowledgeBase)
+        for i in 0..<3 { try kb.put(record("d\(i).md", texts: ["x \(i)", "y", "z"], axis: i)) }
+        try kb.pool.with { s in
+            try s.execute("DROP TABLE rag_chunk_totals")
+            try s.execute("UPDATE rag_schema SET version = 1")
+        }
+        let reopened = try XCTUnwrap(try open() as? PostgresKnowledgeBase)
+        XCTAssertEqual(try reopened.stats().chunks, 9)
+        XCTAssertEqual(try reopened.pool.with { try $0.query("SELECT version FROM rag_schema").first?.decode(Int.self) }, 2)
+        XCTAssertEqual(try location().check(), [])
     }
 
     /// SQLite → PostgreSQL → SQLite keeps every id, vector, setting and the embedder, and each

@@ -85,7 +85,7 @@ public final class PostgresKnowledgeBase: KnowledgeStore, @unchecked Sendable {
         try checkDimensions(doc)
         return try pool.transaction { s in
             try lockDocument(s, doc)
-            try s.query("DELETE FROM rag_documents WHERE source = $1 AND path = $2", .text(doc.source), .text(doc.path))
+            _ = try deleteDocuments(s, where: "source = $1 AND path = $2", [.text(doc.source), .text(doc.path)])
             return try insert(s, doc, ids: nil, ingestedAt: Date().timeIntervalSince1970)
         }
     }
@@ -123,6 +123,7 @@ public final class PostgresKnowledgeBase: KnowledgeStore, @unchecked Sendable {
                                                 .int(c.charStart), .int(c.charEnd), .int(c.tokens), .floats(c.vector),
                                                 .text(CJKBigrams.documentText(c.text))])
         }
+        try recordAdded(s, doc)
         return docID
     }
 
@@ -134,14 +135,13 @@ public final class PostgresKnowledgeBase: KnowledgeStore, @unchecked Sendable {
 
     @discardableResult
     public func removeDocument(id: Int64) throws -> Bool {
-        try pool.with { s in
-            try !s.query("DELETE FROM rag_documents WHERE id = $1 RETURNING id", .int(id)).isEmpty  // chunks cascade
-        }
+        try pool.transaction { s in try deleteDocuments(s, where: "id = $1", [.int(id)]) > 0 }
     }
 
-    /// Nothing to do here: PostgreSQL's autovacuum reclaims deleted rows (and the DBA decides when
-    /// to run VACUUM FULL or REINDEX); a client that ran them would take locks the DBA did not plan.
-    public func compact() throws {}
+    /// Space is not ours to reclaim here: PostgreSQL's autovacuum reclaims deleted rows (and the DBA
+    /// decides when to run VACUUM FULL or REINDEX); a client that ran them would take locks the DBA
+    /// did not plan. What `rag compact` does do is recount the base's size (`rag_chunk_totals`).
+    public func compact() throws { try recountTotals() }
 
     // MARK: reading
 
@@ -235,7 +235,7 @@ public final class PostgresKnowledgeBase: KnowledgeStore, @unchecked Sendable {
     public func stats() throws -> StoreStats {
         try pool.with { s in
             guard let row = try s.query("""
-                SELECT (SELECT count(*) FROM rag_documents), (SELECT count(*) FROM rag_chunks),
+                SELECT (SELECT count(*) FROM rag_documents), (SELECT coalesce(sum(chunks), 0) FROM rag_chunk_totals)::int8,
                        pg_total_relation_size('rag_documents') + pg_total_relation_size('rag_chunks') + pg_total_relation_size('rag_settings')
                 """).first else { throw RAGError.store("\(pool.location.redacted): no statistics") }
             let (docs, chunks, bytes) = try row.decode((Int64, Int64, Int64).self)

@@ -69,6 +69,8 @@ extension PostgresKnowledgeBase {
             let megabytes = min(2048, max(64, (Int(rows) * (embedder.dimension * 4 + 8 * 2 * parameters.M + 64) * 3 / 2) / (1 << 20)))
             try s.execute("SET LOCAL maintenance_work_mem = '\(megabytes)MB'")
             try s.execute(PostgresSchema.embeddingIndex(parameters))
+            try s.execute(Self.mergeTotalsSQL)
+            try s.execute("ANALYZE rag_chunks")  // the planner's statistics, at once rather than at autovacuum's next pass
         }
     }
 
@@ -115,7 +117,8 @@ extension PostgresKnowledgeBase {
 
 extension PostgresKnowledgeBase {
     /// What must hold in a PostgreSQL base beyond what its constraints enforce: every document's
-    /// chunks numbered 0…n−1 (a document written whole), every vector of the recorded dimension.
+    /// chunks numbered 0…n−1 (a document written whole), every vector of the recorded dimension,
+    /// the HNSW index present, the recorded size equal to the count.
     public static func check(location: PostgresLocation) throws -> [String] {
         let pool = try PostgresPool(location: location, maxIdle: 1)
         return try pool.transaction { s in
@@ -139,6 +142,10 @@ extension PostgresKnowledgeBase {
             if try s.query("SELECT 1 FROM pg_indexes WHERE indexname = 'rag_chunks_embedding'").isEmpty {
                 problems.append("the HNSW index rag_chunks_embedding is missing (an interrupted rag migrate?); searches scan every vector until it is rebuilt: "
                                 + PostgresSchema.embeddingIndex(HNSWParameters()).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " "))
+            }
+            if try !s.query("SELECT 1 FROM pg_tables WHERE tablename = 'rag_chunk_totals'").isEmpty,
+               let drift = try totalsDrift(s) {
+                problems.append("rag_chunk_totals records \(drift.recorded) chunks, the base holds \(drift.counted) (lexical scores use the recorded size): run rag compact to recount")
             }
             return problems
         }

@@ -6,7 +6,7 @@ import VectorIndex
 /// transaction under an advisory lock, so two processes opening a new database at once create it
 /// once. pgvector's `vector` extension is created when the user may do it, else the error says how.
 enum PostgresSchema {
-    static let currentVersion = 1
+    static let currentVersion = 2
     /// pg_advisory_xact_lock key of schema changes (any constant; "rag" in ASCII).
     static let lockKey: Int64 = 0x726167
 
@@ -49,6 +49,12 @@ enum PostgresSchema {
             "CREATE INDEX rag_chunks_lexemes ON rag_chunks USING gin (lexemes)",
             // Background jobs (folder re-syncs) as GET /v1/jobs/{id} returns them, for every server.
             "CREATE TABLE rag_jobs(id text PRIMARY KEY, record text NOT NULL, updated_at double precision NOT NULL)",
+        ], [
+            // The base's size for BM25 (chunks, tokens) as signed deltas, one row per document written or
+            // removed (no row every writer must update), merged from time to time: a query sums a few
+            // rows instead of counting every chunk.
+            "CREATE TABLE rag_chunk_totals(chunks bigint NOT NULL, tokens bigint NOT NULL)",
+            "INSERT INTO rag_chunk_totals SELECT count(*), coalesce(sum(tokens), 0) FROM rag_chunks",
         ]]
     }
 

@@ -55,7 +55,14 @@ extension PostgresKnowledgeBase {
     /// matched as written (`simple`) or stemmed (the documents' language); a word's frequency in a chunk is
     /// the positions of its commonest form there, a chunk's length its token count. The GIN index
     /// finds the chunks holding any word; the document frequencies are counted over the whole base
-    /// (a path filter applies to the result), in the same statement, so one snapshot.
+    /// (a path filter applies to the result), the base's size and average length come from
+    /// `rag_chunk_totals`, all in one statement, so one snapshot.
+    ///
+    /// The cost is in the matching chunks' tsvectors, read once each. Two things keep it low for a
+    /// common word (tens of thousands of matches): the matches are fetched through the GIN index
+    /// (MATERIALIZED, else the planner walks the primary key to group by id and reads every row),
+    /// and of each chunk's tsvector only the query's lexemes are unnested (setweight marks them,
+    /// ts_filter keeps them; `to_tsvector` gives every position weight D), not all ~100 of its words.
     func lexicalRanking(_ text: String, k: Int, allowed: Set<Int64>?) throws -> [(id: Int64, rank: Double)] {
         let terms = Array(Set(LexicalIndex.queryTerms(text).flatMap(CJKBigrams.queryPieces))).sorted()
         guard !terms.isEmpty else { return [] }
@@ -72,13 +79,16 @@ extension PostgresKnowledgeBase {
                 SELECT t.i, v.lexeme
                 FROM unnest($2::text[]) WITH ORDINALITY AS t(term, i),
                      LATERAL unnest(to_tsvector('simple', t.term) || to_tsvector('\(language)', t.term)) AS v),
+            candidates AS MATERIALIZED (
+                SELECT c.id, c.tokens, ts_filter(setweight(c.lexemes, 'A', (SELECT array_agg(lexeme) FROM forms)), '{a}') AS found
+                FROM rag_chunks c
+                WHERE c.lexemes @@ (to_tsquery('simple', $1) || to_tsquery('\(language)', $1))),
             matches AS (
                 SELECT c.id, c.tokens, f.i, max(coalesce(array_length(u.positions, 1), 1)) AS tf
-                FROM rag_chunks c CROSS JOIN LATERAL unnest(c.lexemes) AS u JOIN forms f ON f.lexeme = u.lexeme
-                WHERE c.lexemes @@ (to_tsquery('simple', $1) || to_tsquery('\(language)', $1))
+                FROM candidates c CROSS JOIN LATERAL unnest(c.found) AS u JOIN forms f ON f.lexeme = u.lexeme
                 GROUP BY c.id, c.tokens, f.i),
             df AS (SELECT i, count(*) AS n FROM matches GROUP BY i),
-            base AS (SELECT count(*) AS n, greatest(avg(tokens), 1) AS avglen FROM rag_chunks)
+            base AS (\(Self.totalsSQL))
             SELECT m.id, sum(ln(1 + (base.n - df.n + 0.5) / (df.n + 0.5))
                              * m.tf * 2.2 / (m.tf + 1.2 * (0.25 + 0.75 * m.tokens / base.avglen)))::float8 AS rank
             FROM matches m JOIN df USING (i) CROSS JOIN base \(filter)
