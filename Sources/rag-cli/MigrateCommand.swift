@@ -24,7 +24,8 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         if Console.stderrIsTTY { Console.err("") }
         if json { try Console.json(report); return }
-        Console.out("copied \(source) → \(destination): \(report.documents) documents, \(report.chunks) chunks in "
+        Console.out("copied \(source) → \(destination): \(report.documents) documents, \(report.chunks) chunks, "
+                    + "\(report.files) uploaded files in "
                     + String(format: "%.1f", report.seconds) + " s")
     }
 }

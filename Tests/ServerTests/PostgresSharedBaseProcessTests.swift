@@ -14,11 +14,8 @@ final class PostgresSharedBaseProcessTests: SharedBaseProcessTests {
         try super.setUpWithError()
         guard try TestPostgres.available() != nil else { throw XCTSkip(TestPostgres.missing) }
         url = try TestPostgres.createDatabase()
-        // Uploads of a PostgreSQL base go to a folder per database under ~/.local/share/rag/uploads.
-        if let location = try? PostgresLocation(url: url) {
-            uploads = URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".local/share/rag/uploads")
-                .appendingPathComponent("\(location.host)_\(location.port)_\(location.database)")
-        }
+        // A PostgreSQL base keeps uploaded files itself; each machine caches them under ~/.cache/rag/uploads.
+        uploads = try StoreLocation(url).uploadsFolder
     }
 
     var uploads: URL?
@@ -33,14 +30,18 @@ final class PostgresSharedBaseProcessTests: SharedBaseProcessTests {
     override func testConcurrentWritersAndKillNine() throws { try runConcurrentWritersAndKillNine() }
 
     /// Two servers on one database give the same answers, and what is uploaded through one is
-    /// found through the other at once (no reload, no restart); a delete through the second is
-    /// gone from the first.
+    /// found through the other at once (no reload, no restart), its file included (the second
+    /// server has a home of its own, as on another machine); a delete through the second is gone
+    /// from the first.
     func testTwoServersServeTheSameBase() throws {
         let corpus = try folder("corpus", ["pasta.md", "stars.md", "roses.md", "volcano.md"])
         _ = try rag(["ingest", corpus.path])
         let first = try ServerProcess(db: dbArgument, logs: logs("server1"))
         defer { first.stop() }
-        let second = try ServerProcess(db: dbArgument, logs: logs("server2"))
+        let otherHome = work.url.appendingPathComponent("other-machine-home")
+        let models = ProcessInfo.processInfo.environment["RAG_MODELS"]
+            ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/rag/models").path
+        let second = try ServerProcess(db: dbArgument, logs: logs("server2"), environment: ["HOME": otherHome.path, "RAG_MODELS": models])
         defer { second.stop() }
         for name in ["pasta.md", "stars.md", "roses.md", "volcano.md"] {
             for mode in ["vector", "lexical", "hybrid"] {
@@ -53,7 +54,11 @@ final class PostgresSharedBaseProcessTests: SharedBaseProcessTests {
         try assertServerFinds(second, present: ["pasta.md", "stars.md", "roses.md", "volcano.md", "bees.md"], gone: [],
                               "the second server after an upload through the first")
         let id = try XCTUnwrap(uploaded.id)
+        let file = try second.request("GET", "/v1/documents/\(id)")
+        XCTAssertEqual(file.status, 200, file.text)
+        XCTAssertEqual(file.text, Self.text("bees.md"), "the uploaded file, served by the other server")
         XCTAssertEqual(try second.request("DELETE", "/v1/documents/\(id)").status, 200)
+        XCTAssertEqual(try first.request("GET", "/v1/documents/\(id)").status, 404)
         try assertServerFinds(first, present: ["pasta.md", "stars.md", "roses.md", "volcano.md"], gone: ["bees.md"],
                               "the first server after a delete through the second")
         try assertSound("two servers", viaCLI: true)

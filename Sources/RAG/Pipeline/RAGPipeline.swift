@@ -129,18 +129,8 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         return try await runOffPool { flag in try self.ingest(folder: folder, progress: progress, isCancelled: { flag.isCancelled }) }
     }
 
-    /// Where uploaded files are kept: a folder beside a SQLite base, owned by it; for a PostgreSQL
-    /// base, a folder per database under ~/.local/share/rag/uploads (each machine keeps the files
-    /// uploaded through it; their text, chunks and vectors are in the database for every server).
-    public var uploadsFolder: URL {
-        switch configuration.store {
-        case .sqlite(let file):
-            return file.deletingLastPathComponent().appendingPathComponent(file.lastPathComponent + ".uploads", isDirectory: true)
-        case .postgres(let p):
-            return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".local/share/rag/uploads", isDirectory: true)
-                .appendingPathComponent("\(p.host)_\(p.port)_\(p.database)", isDirectory: true)
-        }
-    }
+    /// Where uploaded files are kept on this machine (`StoreLocation.uploadsFolder`).
+    public var uploadsFolder: URL { configuration.store.uploadsFolder }
 
     public func addDocument(fileName: String, data: Data) async throws -> DocumentInfo {
         let name = try UploadName.sanitize(fileName)
@@ -165,7 +155,11 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
                 throw RAGError.invalidInput("\(name): \(e.reason)")
             }
             let id = try self.base.put(record)
-            guard rename(staging.path, folder.appendingPathComponent(name).path) == 0 else {
+            if self.base.keepsUploadedFiles {
+                // Kept in the base, so every server serves it; no copy here that another
+                // machine's new version of the document would leave stale.
+                try self.base.saveUploadedFile(documentID: id, data: data)
+            } else if rename(staging.path, folder.appendingPathComponent(name).path) != 0 {
                 throw RAGError.store("\(name) is stored, but its file could not be kept in \(folder.path) (errno \(errno))")
             }
             guard let info = try self.base.document(id: id) else { throw RAGError.store("document \(id) vanished after writing") }
@@ -184,7 +178,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         let stored = try base.storedDocument(id: id)
         guard try base.removeDocument(id: id) else { return false }
         if let stored, stored.source == Self.uploadSource {
-            try? FileManager.default.removeItem(at: uploadsFolder.appendingPathComponent(stored.path))
+            try? FileManager.default.removeItem(at: base.keepsUploadedFiles ? cachedUploadFolder(stored) : uploadsFolder.appendingPathComponent(stored.path))
         }
         return true
     }

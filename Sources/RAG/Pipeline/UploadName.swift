@@ -17,4 +17,8 @@ enum UploadName {
         }
         return name
     }
+
+    /// Whether a stored upload's name is one `sanitize` could have made (a name read from a base,
+    /// which another program may have written, before it becomes a path on this machine).
+    static func isSanitized(_ name: String) -> Bool { (try? sanitize(name)) == name }
 }

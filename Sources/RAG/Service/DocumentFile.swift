@@ -31,8 +31,11 @@ extension RAGPipeline {
     /// gone or would lie outside its folder.
     public func documentFile(id: Int64) async throws -> DocumentFile? {
         guard let doc = try await runOffPool({ _ in try self.base.storedDocument(id: id) }) else { return nil }
+        if doc.source == Self.uploadSource && base.keepsUploadedFiles {
+            return try await runOffPool { _ in try self.cachedUpload(doc) }
+        }
         let folder: URL
-        if doc.source == "upload" {
+        if doc.source == Self.uploadSource {
             folder = uploadsFolder
         } else if doc.source.hasPrefix("folder:") {
             folder = URL(fileURLWithPath: String(doc.source.dropFirst("folder:".count)), isDirectory: true)
@@ -48,5 +51,30 @@ extension RAGPipeline {
             throw RAGError.invalidInput("document \(id): its file \(url.path) is gone (sync the folder to forget it)")
         }
         return DocumentFile(id: id, path: doc.path, url: url)
+    }
+}
+
+extension RAGPipeline {
+    /// Where this machine caches an uploaded file the store keeps: by content hash, so a new
+    /// version uploaded through another server is never served from a stale copy.
+    func cachedUploadFolder(_ doc: StoredDocument) -> URL {
+        uploadsFolder.appendingPathComponent(".files", isDirectory: true).appendingPathComponent(doc.contentHash, isDirectory: true)
+    }
+
+    /// The uploaded file of `doc` from the store, written once to this machine's cache.
+    func cachedUpload(_ doc: StoredDocument) throws -> DocumentFile {
+        guard UploadName.isSanitized(doc.path), !doc.contentHash.isEmpty, doc.contentHash.allSatisfy(\.isHexDigit) else {
+            throw RAGError.invalidInput("document \(doc.id): '\(doc.path)' is not a name an upload can have")
+        }
+        let folder = cachedUploadFolder(doc)
+        let url = folder.appendingPathComponent(doc.path)
+        if !FileManager.default.fileExists(atPath: url.path) {
+            guard let data = try base.uploadedFile(documentID: doc.id) else {
+                throw RAGError.invalidInput("document \(doc.id): \(base.location) holds no file for the upload \(doc.path)")
+            }
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try data.write(to: url, options: .atomic)
+        }
+        return DocumentFile(id: doc.id, path: doc.path, url: url)
     }
 }

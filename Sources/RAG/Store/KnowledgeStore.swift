@@ -61,10 +61,24 @@ public protocol KnowledgeStore: AnyObject, Sendable {
     /// Around many `importDocument`s into an empty base: a store may defer index work to the end.
     func beginBulkImport() throws
     func endBulkImport() throws
+
+    /// Whether the store keeps uploaded documents' files itself, for every process on every
+    /// machine (PostgreSQL), rather than leaving them to a folder beside the base (SQLite: the
+    /// pipeline's `uploadsFolder`).
+    var keepsUploadedFiles: Bool { get }
+    /// Keeps the file of uploaded document `documentID` (replacing an earlier one).
+    func saveUploadedFile(documentID: Int64, data: Data) throws
+    /// The file of uploaded document `documentID`, or nil when the store has none.
+    func uploadedFile(documentID: Int64) throws -> Data?
 }
 
 extension KnowledgeStore {
     public func documents() throws -> [StoredDocument] { try documents(source: nil) }
+    public var keepsUploadedFiles: Bool { false }
+    public func saveUploadedFile(documentID: Int64, data: Data) throws {
+        throw RAGError.store("\(location) keeps uploaded files in a folder beside it, not in the base")
+    }
+    public func uploadedFile(documentID: Int64) throws -> Data? { nil }
     /// The SQLite graph is built as rows arrive: nothing to defer.
     public func beginBulkImport() throws {}
     public func endBulkImport() throws {}
@@ -105,6 +119,19 @@ public enum StoreLocation: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .sqlite(let url): return url.path
         case .postgres(let p): return p.redacted
+        }
+    }
+
+    /// Where uploaded files are kept on this machine: a folder beside a SQLite base, owned by it;
+    /// for a PostgreSQL base (which keeps the files itself) a cache of them, a folder per database
+    /// under ~/.cache/rag/uploads.
+    public var uploadsFolder: URL {
+        switch self {
+        case .sqlite(let file):
+            return file.deletingLastPathComponent().appendingPathComponent(file.lastPathComponent + ".uploads", isDirectory: true)
+        case .postgres(let p):
+            return URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/rag/uploads", isDirectory: true)
+                .appendingPathComponent("\(p.host)_\(p.port)_\(p.database)", isDirectory: true)
         }
     }
 

@@ -3,11 +3,14 @@ import VectorIndex
 
 /// `rag migrate`: copies a knowledge base from one store to another (SQLite to PostgreSQL and
 /// back), keeping document and chunk ids, the vectors as stored, and the embedder's identity, so
-/// ids that clients hold stay valid and nothing is re-embedded.
+/// ids that clients hold stay valid and nothing is re-embedded; uploaded documents' files go along
+/// (from and to the folder beside a SQLite base, or the PostgreSQL base itself).
 public enum StoreMigration {
     public struct Report: Sendable, Codable, Equatable {
         public var documents = 0
         public var chunks = 0
+        /// Uploaded documents' files copied along.
+        public var files = 0
         public var seconds = 0.0
     }
 
@@ -33,6 +36,9 @@ public enum StoreMigration {
         do {
             try from.exportDocuments { doc in
                 try to.importDocument(doc)
+                if doc.record.source == RAGPipeline.uploadSource {
+                    report.files += try copyUploadedFile(doc, from: (from, source), to: (to, destination)) ? 1 : 0
+                }
                 report.documents += 1
                 report.chunks += doc.chunkIDs.count
                 progress(report)
@@ -45,6 +51,31 @@ public enum StoreMigration {
         if let root = try from.setting("root") { try to.setSetting("root", root) }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// Copies an uploaded document's file, if the source has it; false when it has none (a file
+    /// removed from the uploads folder by hand: the document's text is still copied).
+    private static func copyUploadedFile(_ doc: ExportedDocument, from: (store: any KnowledgeStore, location: StoreLocation),
+                                         to: (store: any KnowledgeStore, location: StoreLocation)) throws -> Bool {
+        guard UploadName.isSanitized(doc.record.path) else {
+            throw RAGError.invalidInput("document \(doc.id): '\(doc.record.path)' is not a name an upload can have")
+        }
+        let data: Data
+        if from.store.keepsUploadedFiles {
+            guard let kept = try from.store.uploadedFile(documentID: doc.id) else { return false }
+            data = kept
+        } else {
+            guard let read = FileManager.default.contents(atPath: from.location.uploadsFolder.appendingPathComponent(doc.record.path).path) else { return false }
+            data = read
+        }
+        if to.store.keepsUploadedFiles {
+            try to.store.saveUploadedFile(documentID: doc.id, data: data)
+        } else {
+            let folder = to.location.uploadsFolder
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try data.write(to: folder.appendingPathComponent(doc.record.path), options: .atomic)
+        }
+        return true
     }
 }
 

@@ -18,7 +18,7 @@ enum RagBinaries {
     }
 
     /// A process whose output goes to files (no pipe to fill up), started at once.
-    static func start(_ executable: URL, _ arguments: [String], logs: URL) throws -> Process {
+    static func start(_ executable: URL, _ arguments: [String], logs: URL, environment: [String: String] = [:]) throws -> Process {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
@@ -28,6 +28,7 @@ enum RagBinaries {
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logs.path + ".err"))
         var env = ProcessInfo.processInfo.environment
         for key in env.keys where key.hasPrefix("RAG_") && key != "RAG_MODELS" { env[key] = nil }
+        env.merge(environment) { _, new in new }
         p.environment = env
         try p.run()
         return p
@@ -50,9 +51,10 @@ final class ServerProcess: @unchecked Sendable {
     let logs: URL
 
     /// Starts `rag-server --db DB --port 0` (DB: a SQLite file or a PostgreSQL URL) and waits until it listens and its models are loaded.
-    init(db: String, logs: URL, timeout: Double = 120) throws {
+    init(db: String, logs: URL, environment: [String: String] = [:], timeout: Double = 120) throws {
         self.logs = logs
-        process = try RagBinaries.start(RagBinaries.server, ["--db", db, "--port", "0", "--log-level", "notice"], logs: logs)
+        process = try RagBinaries.start(RagBinaries.server, ["--db", db, "--port", "0", "--log-level", "notice"], logs: logs,
+                                        environment: environment)
         let deadline = Date().addingTimeInterval(timeout)
         var found: Int?
         while found == nil {

@@ -151,6 +151,8 @@ enum PGValue {
     case ints([Int64])
     /// A text[].
     case texts([String])
+    /// A bytea.
+    case bytes(Data)
 
     static func int(_ v: Int) -> PGValue { .int(Int64(v)) }
     static func optional(_ v: Int?) -> PGValue { v.map { .int(Int64($0)) } ?? .null }
@@ -165,6 +167,7 @@ enum PGValue {
         case .floats(let v): try binds.append(v)
         case .ints(let v): try binds.append(v)
         case .texts(let v): try binds.append(v)
+        case .bytes(let v): try binds.append(v)
         }
     }
 }

@@ -55,6 +55,8 @@ enum PostgresSchema {
             // rows instead of counting every chunk.
             "CREATE TABLE rag_chunk_totals(chunks bigint NOT NULL, tokens bigint NOT NULL)",
             "INSERT INTO rag_chunk_totals SELECT count(*), coalesce(sum(tokens), 0) FROM rag_chunks",
+            // Uploaded documents' files, so that every server, on any machine, serves them.
+            "CREATE TABLE rag_uploaded_files(document_id bigint PRIMARY KEY REFERENCES rag_documents(id) ON DELETE CASCADE, data bytea NOT NULL)",
         ]]
     }
 
