@@ -34,7 +34,7 @@ final class AnswerMetricsTests: XCTestCase {
         XCTAssertTrue(AnswerMetrics.contains("检索增强生成很有用", answer: "增强生成"))
     }
 
-    func testSummaryCountsKeyFactsAndFirstCitationsOverAnswerableQuestions() {
+    func testSummaryCountsKeyFactsAndFirstCitationsOverAnswerableQuestionsAndNoHollowCitations() {
         func record(answerable: Bool, keyFact: Bool, cited: Bool, first: Bool, refused: Bool = false) -> AnswerEvalRecord {
             AnswerEvalRecord(id: nil, question: "q", reference: answerable ? "r" : nil, answer: "a", answerable: answerable,
                              refused: refused, f1: 0, exactMatch: false, keyFactMatch: keyFact, citedContainsAnswer: cited,
@@ -45,11 +45,13 @@ final class AnswerMetricsTests: XCTestCase {
             record(answerable: true, keyFact: true, cited: true, first: false),   // the fact is in the second cited passage
             record(answerable: true, keyFact: false, cited: false, first: false),
             record(answerable: true, keyFact: false, cited: false, first: false),
+            record(answerable: true, keyFact: false, cited: true, first: true, refused: true),   // "The passages don't say [1]."
             record(answerable: false, keyFact: false, cited: false, first: false, refused: true),
         ])
-        XCTAssertEqual(s.keyFactMatch, 0.5)
-        XCTAssertEqual(s.citationAccuracy, 0.5)
-        XCTAssertEqual(s.firstCitationAccuracy, 0.25)
+        XCTAssertEqual(s.keyFactMatch, 0.4)
+        XCTAssertEqual(s.citationAccuracy, 0.4, "a declining answer earns no citation credit")
+        XCTAssertEqual(s.firstCitationAccuracy, 0.2)
+        XCTAssertEqual(s.falseRefusalRate, 0.2)
         XCTAssertEqual(s.refusalAccuracy, 1)
     }
 }

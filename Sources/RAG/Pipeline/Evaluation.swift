@@ -100,8 +100,10 @@ public enum AnswerEvaluation {
         s.f1 = mean(ans.map(\.f1))
         s.exactMatch = mean(ans.map { $0.exactMatch ? 1 : 0 })
         s.keyFactMatch = mean(ans.map { $0.keyFactMatch ? 1 : 0 })
-        s.citationAccuracy = mean(ans.map { $0.citedContainsAnswer ? 1 : 0 })
-        s.firstCitationAccuracy = mean(ans.map { $0.firstCitedContainsAnswer ? 1 : 0 })
+        // An answer that declines earns no citation credit, whatever it cites: "The passages don't
+        // say [1]." cites the passage holding the answer without giving it.
+        s.citationAccuracy = mean(ans.map { $0.citedContainsAnswer && !$0.refused ? 1 : 0 })
+        s.firstCitationAccuracy = mean(ans.map { $0.firstCitedContainsAnswer && !$0.refused ? 1 : 0 })
         s.falseRefusalRate = mean(ans.map { $0.refused ? 1 : 0 })
         s.refusalAccuracy = mean(un.map { $0.refused ? 1 : 0 })
         let lat = records.map(\.latencyMs).sorted()
