@@ -37,10 +37,6 @@ def cite(answer, n):
     return a[:-1] + f" [{n}]." if a.endswith(".") else a + f" [{n}]"
 
 
-# One sentence each; every one contains "don't know", the phrase `rag eval answers` counts as declining.
-REFUSALS = [
-    "I don't know: the passages don't say.",
-    "I don't know; the passages don't cover this.",
-    "The passages don't say, so I don't know.",
-    "I don't know: none of the passages answers this.",
-]
+# The one sentence an answer declines with; it contains "don't know", the phrase `rag eval answers`
+# counts as declining. One wording, so that declining is one answer to learn, not four.
+REFUSAL = "I don't know: the passages don't say."

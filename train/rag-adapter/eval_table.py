@@ -8,7 +8,7 @@ across processes run side by side) are merged into the row NAME, the summary rec
 records as `rag eval answers` computes it. "cites" is the share of all answers that cite a passage
 [1]..[k]; the other columns are `rag eval answers`' own: token F1 and key fact (the answer contains
 the reference answer) over answerable questions, citation accuracy (a cited passage contains the
-reference answer), first citation (the first cited passage does), refusal accuracy on unanswerable
+reference answer, in an answer that does not decline), first citation (the first cited passage does), refusal accuracy on unanswerable
 questions, over-refusal on answerable ones, median latency per question.
 """
 import json, os, re, sys
@@ -45,10 +45,11 @@ def main():
         ans = [r for r in recs if r["answerable"]]
         un = [r for r in recs if not r["answerable"]]
         lat = sorted(r["latencyMs"] for r in recs)
-        first = (f"{mean([r['firstCitedContainsAnswer'] for r in ans]):.3f}" if all("firstCitedContainsAnswer" in r for r in ans)
+        # A declining answer earns no citation credit (as `rag eval answers` counts since; applied to older runs' records too).
+        first = (f"{mean([r['firstCitedContainsAnswer'] and not r['refused'] for r in ans]):.3f}" if all("firstCitedContainsAnswer" in r for r in ans)
                  else "–")   # records of an older `rag eval answers` lack it
         row = [f"{len(recs)} ({len(un)} unanswerable)", mean([r["f1"] for r in ans]), mean([key_fact(r) for r in ans]),
-               mean([r["citedContainsAnswer"] for r in ans]), first, mean([cites(r["answer"]) for r in recs]),
+               mean([r["citedContainsAnswer"] and not r["refused"] for r in ans]), first, mean([cites(r["answer"]) for r in recs]),
                mean([r["refused"] for r in un]), mean([r["refused"] for r in ans]), lat[len(lat) // 2] / 1000 if lat else 0]
         print(f"| {name} | " + " | ".join(x if isinstance(x, str) else f"{x:.3f}" for x in row[:-1]) + f" | {row[-1]:.0f} |")
 

@@ -13,15 +13,16 @@ its one-sentence "I don't know"). Rejected is one of:
   wrong-cite the chosen sentence citing a retrieved passage that does not hold the fact;
   invented   a fluent answer stating another fact of the same kind about this subject, citing
              a passage (for unanswerable questions: a confident invented answer instead of "I don't know");
-  refusal    "I don't know" where the passages do answer (a smaller share, against over-refusal).
+  refusal    "I don't know" where the passages do answer (three pairs in ten: declining an answerable
+             question is the failure longer SFT showed).
 Writes OUT_DIR/dpo.jsonl ({"prompt": [...], "chosen": [...], "rejected": [...]}, message lists) and
 OUT_DIR/dpo.meta.jsonl (id and kind of each pair).
 """
 import json, os, random, re, sys
 from collections import Counter, defaultdict
-from common import cite, REFUSALS
+from common import cite, REFUSAL
 
-SHARES = {"wrong-cite": 0.35, "invented": 0.45, "refusal": 0.20}   # of the pairs not from base samples
+SHARES = {"wrong-cite": 0.35, "invented": 0.35, "refusal": 0.30}   # of the pairs not from base samples
 
 
 def main():
@@ -99,7 +100,7 @@ def main():
             elif kind == "invented" and (text := invention(m)):
                 add(s, m, cite(text, m["gold"]), kind)
             elif kind == "refusal":
-                add(s, m, rng.choice(REFUSALS), kind)
+                add(s, m, REFUSAL, kind)
             else:
                 continue
             quota[kind] -= 1
