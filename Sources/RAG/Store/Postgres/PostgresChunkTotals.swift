@@ -51,7 +51,7 @@ extension PostgresKnowledgeBase {
         }
     }
 
-    /// (chunks, tokens) by the deltas and by counting, for `rag status --check`.
+    /// The chunk count the deltas record and the one counted, when they differ (`rag status --check`).
     static func totalsDrift(_ s: PostgresSession) throws -> (recorded: Int64, counted: Int64)? {
         guard let row = try s.query("SELECT (SELECT coalesce(sum(chunks), 0) FROM rag_chunk_totals)::int8, (SELECT count(*) FROM rag_chunks)::int8").first
         else { return nil }
