@@ -158,7 +158,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             if self.base.keepsUploadedFiles {
                 // Kept in the base, so every server serves it; no copy here that another
                 // machine's new version of the document would leave stale.
-                try self.base.saveUploadedFile(documentID: id, data: data)
+                do { try self.base.saveUploadedFile(documentID: id, data: data) } catch {
+                    throw RAGError.store("\(name) is stored, but its file could not be kept in \(self.base.location) (\(error))")
+                }
             } else if rename(staging.path, folder.appendingPathComponent(name).path) != 0 {
                 throw RAGError.store("\(name) is stored, but its file could not be kept in \(folder.path) (errno \(errno))")
             }
