@@ -11,6 +11,7 @@ struct AskCommand: AsyncParsableCommand {
     @OptionGroup var base: BaseOptions
     @OptionGroup var generator: GeneratorOptions
     @OptionGroup var retrieval: RetrievalOptions
+    @OptionGroup var answering: AnsweringOptions
 
     @Flag(name: .long, help: "Print the answer, sources, usage and timings as JSON.")
     var json = false
@@ -27,9 +28,14 @@ struct AskCommand: AsyncParsableCommand {
         var answer: String
         var refused: Bool
         var cited: Bool
+        var citationsRenumbered: Int
         var sources: [Passage]
         var usage: Usage
         var timings: Timings
+        enum CodingKeys: String, CodingKey {
+            case answer, refused, cited, sources, usage, timings
+            case citationsRenumbered = "citations_renumbered"
+        }
     }
 
     func run() async throws {
@@ -40,13 +46,15 @@ struct AskCommand: AsyncParsableCommand {
         let interrupt = Interrupt.install()
         let streaming = !json && !noStream
         let request = AnswerRequest(question: question, search: try retrieval.search(for: .answer),
-                                    generation: generator.generation)
+                                    generation: generator.generation, checkCitations: !answering.noCitationCheck,
+                                    calibratedRefusal: !answering.noRefusalCalibration)
         let result = try await pipeline.answer(request) { piece in
             if streaming { Console.stream(piece) }
             return !interrupt.fired
         }
         if json {
-            try Console.json(Output(answer: result.answer, refused: result.refused, cited: result.cited, sources: result.sources,
+            try Console.json(Output(answer: result.answer, refused: result.refused, cited: result.cited,
+                                    citationsRenumbered: result.citationsRenumbered, sources: result.sources,
                                     usage: result.usage, timings: result.timings))
             return
         }

@@ -10,6 +10,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var base: BaseOptions
     @OptionGroup var generator: GeneratorOptions
+    @OptionGroup var answering: AnsweringOptions
 
     @Option(name: .long, help: "How many passages to retrieve per question.")
     var k: Int = 5
@@ -36,7 +37,9 @@ struct ChatCommand: AsyncParsableCommand {
             if q == "/reset" { turns.removeAll(); Console.out("(conversation cleared)"); continue }
             let interrupt = Interrupt.install()
             let request = AnswerRequest(messages: Array(turns.suffix(history * 2)) + [ChatMessage(role: "user", content: q)],
-                                        search: SearchOptions(k: k), generation: generator.generation)
+                                        search: SearchOptions(k: k), generation: generator.generation,
+                                        checkCitations: !answering.noCitationCheck,
+                                        calibratedRefusal: !answering.noRefusalCalibration)
             let result = try await pipeline.answer(request) { piece in
                 Console.stream(piece)
                 return !interrupt.fired

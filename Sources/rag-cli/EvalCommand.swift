@@ -5,7 +5,7 @@ import RAG
 struct EvalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Measure retrieval or answers against a file of questions.",
-        subcommands: [EvalRetrievalCommand.self, EvalAnswersCommand.self, EvalFollowUpsCommand.self])
+        subcommands: [EvalRetrievalCommand.self, EvalAnswersCommand.self, EvalFollowUpsCommand.self, EvalRefusalCommand.self])
 }
 
 struct EvalRetrievalCommand: AsyncParsableCommand {
@@ -44,6 +44,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
 
     @OptionGroup var base: BaseOptions
     @OptionGroup var generator: GeneratorOptions
+    @OptionGroup var answering: AnsweringOptions
 
     @Option(name: .long, help: "JSONL of {\"question\", \"answer\", \"relevant\", \"answerable\"}.")
     var queries: String
@@ -62,7 +63,9 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
-        let (summary, records) = try AnswerEvaluation.run(pipeline, queries: qs, generation: generator.generation) { done, total in
+        let (summary, records) = try AnswerEvaluation.run(pipeline, queries: qs, generation: generator.generation,
+                                                          checkCitations: !answering.noCitationCheck,
+                                                          calibratedRefusal: !answering.noRefusalCalibration) { done, total in
             if Console.stderrIsTTY { Console.err("\ranswered \(done)/\(total)", terminator: done == total ? "\n" : "") }
         }
         if json { try Console.json(Output(summary: summary, records: records)); return }

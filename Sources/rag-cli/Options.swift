@@ -97,6 +97,15 @@ struct GeneratorOptions: ParsableArguments {
     }
 }
 
+/// Options of the commands that answer from passages (`ask`, `chat`, `eval answers`).
+struct AnsweringOptions: ParsableArguments {
+    @Flag(name: .long, help: "Show the model's citation numbers as generated (by default each is checked against the passages and renumbered to the one that supports its sentence best).")
+    var noCitationCheck = false
+
+    @Flag(name: .long, help: "Ignore the adapter's refusal calibration (answering.json: a bias towards its \"I don't know\" sentence, see rag eval refusal).")
+    var noRefusalCalibration = false
+}
+
 /// How `search` and `ask` retrieve: how many hits, by which ranking, from which documents.
 struct RetrievalOptions: ParsableArguments {
     @Option(name: .long, help: "How many hits (search: default 10, at most 1000) or passages (ask: default 5, at most 50).")

@@ -25,5 +25,7 @@ public final class RecordingGenerator: TextGenerator, @unchecked Sendable {
         return try base.generate(promptTokens: promptTokens, options: options, onText: onText)
     }
 
+    public func firstTokenLogits(promptTokens: [Int]) throws -> [Float] { try base.firstTokenLogits(promptTokens: promptTokens) }
+
     public func adapted(by directory: URL) throws -> any TextGenerator { RecordingGenerator(try base.adapted(by: directory)) }
 }

@@ -22,21 +22,10 @@ from collections import Counter
 from common import tokens, contains, cite, REFUSAL
 
 
-def main():
-    args = sys.argv[1:]
-    q_path, p_path, out_dir = args[0], args[1], args[2]
-    seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 15
-    share = float(args[args.index("--unanswerable-share") + 1]) if "--unanswerable-share" in args else 0.1
-    rng = random.Random(seed)
-    questions = [json.loads(l) for l in open(q_path, encoding="utf-8")]
-    prompt_of = {}
-    for line in open(p_path, encoding="utf-8"):
-        p = json.loads(line)
-        prompt_of[p["question"]] = p
-    missing = [q["question"] for q in questions if q["question"] not in prompt_of]
-    if missing:
-        sys.exit(f"{p_path}: no prompt for {len(missing)} questions of {q_path}, e.g. {missing[0]!r}")
-    prompts = [prompt_of[q["question"]] for q in questions]
+def classify(questions, prompts):
+    """Splits questions into clear-cut answerable and unanswerable ones (see the module's docstring).
+    Returns (answerable, unanswerable, dropped): lists of (question, messages, target, holders, passage count)
+    and a Counter of why the others were dropped."""
     answerable, unanswerable, dropped = [], [], Counter()
     for q, p in zip(questions, prompts):
         if p["refused"]:
@@ -60,6 +49,29 @@ def main():
             unanswerable.append((q, messages, REFUSAL, [], len(p["passages"])))
         else:
             dropped["fact split across passages"] += 1
+    return answerable, unanswerable, dropped
+
+
+def load(q_path, p_path):
+    """The questions and, line for line, the prompt `rag ask --prompt-only` built for each."""
+    questions = [json.loads(l) for l in open(q_path, encoding="utf-8")]
+    prompt_of = {}
+    for line in open(p_path, encoding="utf-8"):
+        p = json.loads(line)
+        prompt_of[p["question"]] = p
+    missing = [q["question"] for q in questions if q["question"] not in prompt_of]
+    if missing:
+        sys.exit(f"{p_path}: no prompt for {len(missing)} questions of {q_path}, e.g. {missing[0]!r}")
+    return questions, [prompt_of[q["question"]] for q in questions]
+
+
+def main():
+    args = sys.argv[1:]
+    q_path, p_path, out_dir = args[0], args[1], args[2]
+    seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 15
+    share = float(args[args.index("--unanswerable-share") + 1]) if "--unanswerable-share" in args else 0.1
+    rng = random.Random(seed)
+    answerable, unanswerable, dropped = classify(*load(q_path, p_path))
     cap = int(len(answerable) * share / (1 - share))
     rng.shuffle(unanswerable)
     dropped["unanswerable over the cap"] = max(0, len(unanswerable) - cap)

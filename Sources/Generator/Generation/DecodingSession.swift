@@ -74,6 +74,9 @@ public final class DecodingSession {
         while true {
             if output.tokenIDs.count >= options.maxTokens { finish = .maxTokens; break }
             if Task.isCancelled { finish = .cancelled; break }
+            if output.tokenIDs.isEmpty {
+                for (id, bias) in options.firstTokenBias where id >= 0 && id < vocab { state.logits.pointer[id] += bias }
+            }
             let next = sampler.next(logits: state.logits.pointer, count: vocab, recent: history[...])
             if options.stopAtEndOfTurn && endTokens.contains(next) {
                 finish = .endOfTurn

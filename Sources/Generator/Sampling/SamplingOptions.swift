@@ -22,6 +22,9 @@ public struct SamplingOptions: Sendable, Equatable {
     public var stop: [String]
     /// End at the model's end-of-turn / eos tokens (false: benchmarks that need a fixed length).
     public var stopAtEndOfTurn: Bool
+    /// Added to these tokens' logits before the first token is chosen, and only then: how a
+    /// calibrated prior on how an answer opens (the adapter's refusal, `RefusalCalibration`) enters.
+    public var firstTokenBias: [Int: Float] = [:]
 
     public init(temperature: Float = 0.7, topK: Int = 40, topP: Float = 0.95, minP: Float = 0.05,
                 repetitionPenalty: Float = 1.0, repetitionWindow: Int = 64, seed: UInt64? = nil,
@@ -80,6 +83,7 @@ public struct SamplingOptions: Sendable, Equatable {
         }
         guard repetitionWindow >= 0 else { throw fail("repetition window \(repetitionWindow) must be ≥ 0") }
         guard maxTokens >= 0 else { throw fail("max tokens \(maxTokens) must be ≥ 0") }
+        for (id, bias) in firstTokenBias where !bias.isFinite { throw fail("first-token bias \(bias) of token \(id) is not finite") }
         for (i, s) in stop.enumerated() {
             guard !s.isEmpty else { throw fail("stop string \(i) is empty") }
             // Invalid UTF-8 that reached a String was replaced by U+FFFD when it was decoded.

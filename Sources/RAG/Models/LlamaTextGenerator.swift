@@ -57,6 +57,12 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
             finishReason: finishReason)
     }
 
+    public func firstTokenLogits(promptTokens: [Int]) throws -> [Float] {
+        let session = take()
+        defer { give(session) }
+        return try session.nextTokenLogits(after: promptTokens)
+    }
+
     private func take() -> DecodingSession {
         lock.lock()
         let g = idle.popLast()

@@ -31,6 +31,8 @@ public struct AnswerEvalRecord: Sendable, Codable {
     public var citedContainsAnswer: Bool
     /// The first passage the answer cites contains the reference answer.
     public var firstCitedContainsAnswer: Bool
+    /// Citation markers the citation check renumbered in this answer.
+    public var citationsRenumbered: Int
     public var latencyMs: Double
 }
 
@@ -69,11 +71,13 @@ public enum AnswerEvaluation {
     }
 
     public static func run(_ pipeline: RAGPipeline, queries: [EvalQuery], k: Int = 5, generation: GenerationOptions,
+                           checkCitations: Bool = true, calibratedRefusal: Bool = true,
                            progress: (Int, Int) -> Void) throws -> (summary: AnswerEvalSummary, records: [AnswerEvalRecord]) {
         var records: [AnswerEvalRecord] = []
         for (i, q) in queries.enumerated() {
             let start = Date()
-            let result = try pipeline.answerSync(AnswerRequest(question: q.question, search: SearchOptions(k: k), generation: generation),
+            let result = try pipeline.answerSync(AnswerRequest(question: q.question, search: SearchOptions(k: k), generation: generation,
+                                                                       checkCitations: checkCitations, calibratedRefusal: calibratedRefusal),
                                                  isCancelled: { false }, onToken: { _ in true })
             let ms = Date().timeIntervalSince(start) * 1000
             let reference = q.answer ?? ""
@@ -86,7 +90,8 @@ public enum AnswerEvaluation {
                 refused: refused, f1: reference.isEmpty ? 0 : AnswerMetrics.f1(prediction: result.answer, reference: reference),
                 exactMatch: !reference.isEmpty && AnswerMetrics.exactMatch(prediction: result.answer, reference: reference),
                 keyFactMatch: !reference.isEmpty && AnswerMetrics.contains(result.answer, answer: reference),
-                citedContainsAnswer: cited, firstCitedContainsAnswer: firstCited, latencyMs: ms))
+                citedContainsAnswer: cited, firstCitedContainsAnswer: firstCited,
+                citationsRenumbered: result.citationsRenumbered, latencyMs: ms))
             progress(i + 1, queries.count)
         }
         return (summarize(records), records)

@@ -54,6 +54,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
     private let generatorLoader: @Sendable () throws -> any TextGenerator
     private var loadedGenerator: (any TextGenerator)?
     private var loadedAdapter: (any TextGenerator)?
+    private var loadedCalibration: RefusalCalibration?
     private let generatorLock = NSLock()
 
     public init(configuration: Configuration, embedder: any TextEmbedder,
@@ -87,9 +88,19 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         generatorLock.lock()
         defer { generatorLock.unlock() }
         if let adapted = loadedAdapter { return adapted }
-        let adapted = try base.adapted(by: URL(fileURLWithPath: adapterPath, isDirectory: true))
+        let folder = URL(fileURLWithPath: adapterPath, isDirectory: true)
+        let adapted = try base.adapted(by: folder)
+        loadedCalibration = try RefusalCalibration.load(adapterFolder: folder)
         loadedAdapter = adapted
         return adapted
+    }
+
+    /// The refusal calibration of the adapter a request runs with: nil for the base model, or an
+    /// adapter whose folder has none.
+    public func refusalCalibration(named requested: String?) throws -> RefusalCalibration? {
+        guard (requested ?? models.defaultGenerationModel) != models.generator else { return nil }
+        _ = try generator(named: requested)
+        return generatorLock.withLock { loadedCalibration }
     }
 
     public var models: ModelInfo {
@@ -248,16 +259,44 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         if prompt.count + request.generation.sampling.maxTokens > gen.contextLength {
             throw RAGError.invalidInput("prompt of \(prompt.count) tokens + max_tokens \(request.generation.sampling.maxTokens) exceeds the context of \(gen.contextLength)")
         }
-        let out = try gen.generate(promptTokens: prompt, options: request.generation) { piece in
-            !isCancelled() && onToken(piece)
+        var options = request.generation
+        if request.calibratedRefusal, let c = try refusalCalibration(named: request.generation.model), let first = c.firstToken(gen) {
+            options.sampling.firstTokenBias[first, default: 0] += c.bias
         }
+        var check = request.checkCitations ? CitationCheck(passages: passages, question: prepared.question) : nil
+        let out = try gen.generate(promptTokens: prompt, options: options) { piece in
+            guard !isCancelled() else { return false }
+            guard check != nil else { return onToken(piece) }
+            let shown = check?.feed(piece) ?? piece
+            return shown.isEmpty || onToken(shown)
+        }
+        if let tail = check?.finish(), !tail.isEmpty, !isCancelled() { _ = onToken(tail) }  // a marker left unfinished
+        let answer = check?.text ?? out.text
         timings.prefillTokensPerS = out.timings.prefillTokensPerS
         timings.decodeTokensPerS = out.timings.decodeTokensPerS
-        let cited = Citations.cited(in: out.text, passageCount: passages.count)
+        let cited = Citations.cited(in: answer, passageCount: passages.count)
         let sources = cited.compactMap { n in passages.first { $0.n == n } }
-        return AnswerResult(answer: out.text, sources: sources.isEmpty ? passages : sources, cited: !sources.isEmpty,
-                            passages: passages, refused: false,
+        return AnswerResult(answer: answer, sources: sources.isEmpty ? passages : sources, cited: !sources.isEmpty,
+                            passages: passages, refused: false, citationsRenumbered: check?.corrections ?? 0,
                             usage: out.usage, timings: timings, finishReason: out.finishReason)
+    }
+
+    /// How far below the best first token of this question's answer the first token of `refusal` is
+    /// (a logit difference, ≥ 0; 0 = greedy decoding starts declining), with the request's model and
+    /// no calibration applied; nil when the pipeline declines the question itself (nothing relevant).
+    /// `rag eval refusal` calibrates `RefusalCalibration.bias` from these.
+    func refusalMargin(_ request: AnswerRequest, refusal: String) throws -> Float? {
+        _ = try checkedQuestion(request)
+        let gen = try generator(named: request.generation.model)
+        var timings = Timings()
+        let prepared = try prepare(request, generator: gen, timings: &timings)
+        if prepared.refused { return nil }
+        guard let first = RefusalCalibration(refusal: refusal, bias: 0).firstToken(gen) else {
+            throw RAGError.invalidInput("the refusal text is empty")
+        }
+        let logits = try gen.firstTokenLogits(promptTokens: prepared.promptTokens)
+        guard first < logits.count, let best = logits.max() else { throw RAGError.invalidInput("refusal token \(first) outside the vocabulary") }
+        return best - logits[first]
     }
 
     public func complete(prompt: String, options: GenerationOptions, onToken: @escaping @Sendable (String) -> Bool) async throws -> CompletionResult {

@@ -19,6 +19,8 @@ public protocol TextGenerator: Sendable {
     func textTokens(_ text: String, parseSpecial: Bool) -> [Int]
     /// Generates a continuation of `promptTokens`; `onText` gets each complete piece and returns false to stop.
     func generate(promptTokens: [Int], options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult
+    /// The logits the first generated token of `promptTokens` is chosen from ([vocab]; calibration).
+    func firstTokenLogits(promptTokens: [Int]) throws -> [Float]
     /// The same model with a LoRA adapter (PEFT layout) applied, sharing the base weights.
     func adapted(by directory: URL) throws -> any TextGenerator
 }

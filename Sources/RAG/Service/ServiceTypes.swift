@@ -71,12 +71,22 @@ public struct AnswerRequest: Sendable {
     public var search: SearchOptions
     public var generation: GenerationOptions
     public var useRetrieval: Bool
+    /// Check each citation against the passages and renumber it to the one that supports its
+    /// sentence best (`CitationCheck`); false shows the model's numbers as generated.
+    public var checkCitations: Bool
+    /// Apply the adapter's refusal calibration (`RefusalCalibration`) when it has one; false
+    /// generates from the model's own logits.
+    public var calibratedRefusal: Bool
     public init(messages: [ChatMessage], search: SearchOptions = SearchOptions(k: 5),
-                generation: GenerationOptions = GenerationOptions(), useRetrieval: Bool = true) {
+                generation: GenerationOptions = GenerationOptions(), useRetrieval: Bool = true, checkCitations: Bool = true,
+                calibratedRefusal: Bool = true) {
         self.messages = messages; self.search = search; self.generation = generation; self.useRetrieval = useRetrieval
+        self.checkCitations = checkCitations; self.calibratedRefusal = calibratedRefusal
     }
-    public init(question: String, search: SearchOptions = SearchOptions(k: 5), generation: GenerationOptions = GenerationOptions()) {
-        self.init(messages: [ChatMessage(role: "user", content: question)], search: search, generation: generation)
+    public init(question: String, search: SearchOptions = SearchOptions(k: 5), generation: GenerationOptions = GenerationOptions(),
+                checkCitations: Bool = true, calibratedRefusal: Bool = true) {
+        self.init(messages: [ChatMessage(role: "user", content: question)], search: search, generation: generation,
+                  checkCitations: checkCitations, calibratedRefusal: calibratedRefusal)
     }
 }
 
@@ -117,13 +127,15 @@ public struct AnswerResult: Sendable {
     public var passages: [Passage]
     /// True when retrieval found nothing relevant and the pipeline said so instead of generating.
     public var refused: Bool
+    /// Citation markers the citation check renumbered (0 when it was off).
+    public var citationsRenumbered: Int
     public var usage: Usage
     public var timings: Timings
     public var finishReason: FinishReason
-    public init(answer: String, sources: [Passage], cited: Bool = true, passages: [Passage], refused: Bool, usage: Usage,
-                timings: Timings, finishReason: FinishReason) {
+    public init(answer: String, sources: [Passage], cited: Bool = true, passages: [Passage], refused: Bool,
+                citationsRenumbered: Int = 0, usage: Usage, timings: Timings, finishReason: FinishReason) {
         self.answer = answer; self.sources = sources; self.cited = cited; self.passages = passages; self.refused = refused
-        self.usage = usage; self.timings = timings; self.finishReason = finishReason
+        self.citationsRenumbered = citationsRenumbered; self.usage = usage; self.timings = timings; self.finishReason = finishReason
     }
 }
 

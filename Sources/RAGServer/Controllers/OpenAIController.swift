@@ -86,7 +86,7 @@ struct OpenAIController {
                                                            use: .answer, field: "rag.k")
         return AnswerRequest(messages: turns, search: search,
                              generation: try body.sampling.options(maxTokensCap: state.config.maxTokens, model: model),
-                             useRetrieval: useRetrieval)
+                             useRetrieval: useRetrieval, checkCitations: rag?.checkCitations ?? true)
     }
 
     // MARK: completions

@@ -41,7 +41,9 @@ struct RagField: Decodable, Sendable {
     var k: Int?
     var mode: RetrievalMode?
     var filter: String?
-    enum CodingKeys: String, CodingKey { case enabled, k, mode, filter }
+    /// false shows the model's citation numbers as generated (see `CitationCheck`).
+    var checkCitations = true
+    enum CodingKeys: String, CodingKey { case enabled, k, mode, filter, checkCitations = "check_citations" }
     init(from decoder: any Decoder) throws {
         if let b = try? decoder.singleValueContainer().decode(Bool.self) { enabled = b; return }
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -49,6 +51,7 @@ struct RagField: Decodable, Sendable {
         k = try c.decodeIfPresent(Int.self, forKey: .k)
         mode = try c.decodeIfPresent(RetrievalMode.self, forKey: .mode)
         filter = try c.decodeIfPresent(String.self, forKey: .filter)
+        checkCitations = try c.decodeIfPresent(Bool.self, forKey: .checkCitations) ?? true
     }
 }
 

@@ -1,0 +1,75 @@
+import XCTest
+@testable import RAG
+
+final class RefusalCalibrationTests: XCTestCase {
+    func record(_ answerable: Bool, _ margin: Float?) -> RefusalMarginRecord {
+        RefusalMarginRecord(id: nil, question: "q", answerable: answerable, margin: margin)
+    }
+
+    func testRatesDeclineEveryMarginAtOrBelowTheBias() {
+        let records = [record(true, 5), record(true, 2), record(false, 1), record(false, 3), record(false, nil)]
+        XCTAssertEqual(RefusalCalibrationRun.rates(records, bias: 0), RefusalRates(bias: 0, refusal: 1.0 / 3, overRefusal: 0))
+        XCTAssertEqual(RefusalCalibrationRun.rates(records, bias: 3), RefusalRates(bias: 3, refusal: 1, overRefusal: 0.5))
+        // answerable 5 beats all three; 2 beats 1 and nil, loses to 3: (3 + 2) / 6
+        XCTAssertEqual(RefusalCalibrationRun.separation(records) ?? 0, 5.0 / 6, accuracy: 1e-12)
+        XCTAssertNil(RefusalCalibrationRun.separation([record(true, 1)]))
+    }
+
+    func testChosenBiasKeepsOverRefusalWithinTheCapMidwayBetweenMargins() throws {
+        // 10 answerable margins 1…10; unanswerable ones low
+        let records = (1...10).map { record(true, Float($0)) } + [record(false, 0.5), record(false, 1.5), record(false, 2.6)]
+        let c = try XCTUnwrap(RefusalCalibrationRun.choose(records, maxOverRefusal: 0.2))
+        XCTAssertEqual(c.bias, 2.5)  // declines the answerable 1 and 2 (20 %), spares 3
+        XCTAssertEqual(c.overRefusal, 0.2)
+        XCTAssertEqual(c.refusal, 2.0 / 3, accuracy: 1e-12)
+        let none = try XCTUnwrap(RefusalCalibrationRun.choose(records, maxOverRefusal: 0.05))
+        XCTAssertEqual(none.overRefusal, 0)
+        XCTAssertEqual(none.bias, 0.5)  // midway between 0 and the smallest answerable margin
+        // the pipeline's own refusals of answerable questions use up the allowance
+        XCTAssertNil(RefusalCalibrationRun.choose([record(true, nil), record(true, 4)], maxOverRefusal: 0.2))
+    }
+
+    func testCalibrationFileErrorsNameTheFileAndField() throws {
+        let temp = try TempFolder()
+        XCTAssertNil(try RefusalCalibration.load(adapterFolder: temp.url))
+        try RefusalCalibration(refusal: "I don't know.", bias: 2.5, calibration: "test").write(adapterFolder: temp.url)
+        XCTAssertEqual(try RefusalCalibration.load(adapterFolder: temp.url), RefusalCalibration(refusal: "I don't know.", bias: 2.5, calibration: "test"))
+        let file = temp.url.appendingPathComponent(RefusalCalibration.fileName).path
+        for (text, field) in [("{\"refusal\": \"\", \"bias\": 1}", "refusal"), ("{\"refusal\": \"No.\", \"bias\": 1e9}", "bias"),
+                              ("{\"bias\": 1}", "refusal"), ("not json", "answering.json")] {
+            try temp.write(RefusalCalibration.fileName, text)
+            XCTAssertThrowsError(try RefusalCalibration.load(adapterFolder: temp.url)) { error in
+                XCTAssertTrue("\(error)".contains(file), "\(error)")
+                XCTAssertTrue("\(error)".contains(field), "\(error)")
+            }
+        }
+    }
+
+    /// The adapter's calibration biases the first token of an answer, and only of the adapter's answers.
+    func testTheAdaptersBiasOpensTheAnswerWithItsRefusal() throws {
+        let temp = try TempFolder()
+        let adapter = temp.url.appendingPathComponent("adapter", isDirectory: true)
+        try FileManager.default.copyItem(at: AdapterPipelineTests.adapter, to: adapter)
+        let refusal = "Sorry, the passages do not say."
+        try RefusalCalibration(refusal: refusal, bias: 100).write(adapterFolder: adapter)
+        try temp.write("docs/fusion.md", "# Fusion\n\nReciprocal rank fusion adds 1 / (60 + rank) over the rankings for each document.")
+        let e = try TestModels.requireEmbedder(), g = try TestModels.requireGenerator()
+        var c = RAGPipeline.Configuration(database: temp.url.appendingPathComponent("kb.db"))
+        c.adapterPath = adapter.path
+        c.minRelevance = -1
+        let p = try RAGPipeline(configuration: c, embedder: e) { g }
+        _ = try p.ingest(folder: temp.url.appendingPathComponent("docs"), progress: { _ in })
+        func answer(model: String? = nil, calibrated: Bool = true) throws -> String {
+            var generation = GenerationOptions(sampling: .greedy(maxTokens: 3))
+            generation.model = model
+            return try p.answerSync(AnswerRequest(question: "What does reciprocal rank fusion add up?", generation: generation,
+                                                  calibratedRefusal: calibrated), isCancelled: { false }, onToken: { _ in true }).answer
+        }
+        let opened = try answer()
+        XCTAssertTrue(opened.hasPrefix("Sorry"), opened)
+        XCTAssertFalse(try answer(calibrated: false).hasPrefix("Sorry"))
+        XCTAssertFalse(try answer(model: p.models.generator).hasPrefix("Sorry"), "the base model has no calibration")
+        let margin = try XCTUnwrap(p.refusalMargin(AnswerRequest(question: "What does reciprocal rank fusion add up?"), refusal: refusal))
+        XCTAssertGreaterThan(margin, 0, "greedy decoding does not open with the refusal on its own")
+    }
+}
