@@ -67,6 +67,13 @@ public enum Threads {
         return generic.contains { core.hasPrefix($0) }
     }()
 
+    /// Threads a product C[m, n] = A[m, k] B[k, n] is split over: one per 2 MFLOP, at most `threads`.
+    /// (Parenthesised: in Swift `>>` binds tighter than `*`, and `2 * m * n * k >> 21` was
+    /// 2 m n (k >> 21), zero for any k below two million, so no product was ever split.)
+    static func productParts(m: Int, n: Int, k: Int, threads: Int) -> Int {
+        min(threads, (2 * m * n * k) >> 21)
+    }
+
     /// Row-major C = alpha op(A) op(B) + beta C (cblas_sgemm's arguments), split over `threads` by
     /// rows of C (or by columns when C has few rows) once the product is large enough to pay.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -88,11 +95,41 @@ public enum Threads {
                         Int32(r.count), Int32(cols.count), Int32(k), alpha, pa, Int32(lda), pb, Int32(ldb),
                         beta, c + r.lowerBound * ldc + cols.lowerBound, Int32(ldc))
         }
-        let parts = min(threads, 2 * m * n * k >> 21)   // ~2 MFLOP per part at least
+        let parts = productParts(m: m, n: n, k: k, threads: threads)
         if parts <= 1 || m == 0 || n == 0 { run(0..<m, 0..<n); return }
         let byRows = m >= 16 * parts
         let total = byRows ? m : n
         let unit = byRows ? 8 : 16                      // keep BLAS micro-tiles whole
+        let per = ((total + parts - 1) / parts + unit - 1) / unit * unit
+        let box = UncheckedSendable(run)   // parts write disjoint blocks of C
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let lo = min(total, p * per), hi = min(total, lo + per)
+            if lo < hi { byRows ? box.value(lo..<hi, 0..<n) : box.value(0..<m, lo..<hi) }
+        }
+    }
+}
+
+extension Threads {
+    /// Row-major C[m, n] = A[m, k] op(B) (+ C when `accumulate`), op(B) = B [k, n] or Bᵀ of B [n, k]
+    /// (`transB`), with both operands rounded to bf16 and Float32 sums (ck_sgemm_bf16, AVX512-BF16),
+    /// split over `threads` by rows of C (or columns when C has few rows). A part the kernel cannot
+    /// take (no AVX512-BF16, no memory) runs in Float32 instead.
+    public static func sgemmBF16(transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                 b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
+                                 c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = count) {
+        func run(_ r: Range<Int>, _ cols: Range<Int>) {
+            let pa = a + r.lowerBound * lda
+            let pb = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+            let pc = c + r.lowerBound * ldc + cols.lowerBound
+            if ck_sgemm_bf16(transB ? 1 : 0, r.count, cols.count, k, pa, lda, pb, ldb, accumulate ? 1 : 0, pc, ldc) == 0 { return }
+            sgemm(transA: false, transB: transB, m: r.count, n: cols.count, k: k, alpha: 1, a: pa, lda: lda, b: pb, ldb: ldb,
+                  beta: accumulate ? 1 : 0, c: pc, ldc: ldc, threads: 1)
+        }
+        let parts = productParts(m: m, n: n, k: k, threads: threads)
+        if parts <= 1 || m == 0 || n == 0 { run(0..<m, 0..<n); return }
+        let byRows = m >= 16 * parts
+        let total = byRows ? m : n
+        let unit = byRows ? 14 : 32                     // whole micro-tiles (14 rows x 32 columns)
         let per = ((total + parts - 1) / parts + unit - 1) / unit * unit
         let box = UncheckedSendable(run)   // parts write disjoint blocks of C
         DispatchQueue.concurrentPerform(iterations: parts) { p in

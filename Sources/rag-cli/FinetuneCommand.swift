@@ -59,6 +59,7 @@ struct FinetuneFlags: ParsableArguments {
     @Option(name: .long, help: "Continue from a checkpoint folder (OUT/checkpoint-N).") var resume: String?
     @Option(name: .long, help: "Append metrics as JSON lines to this file.") var log: String?
     @Flag(name: .long, help: "Do not recompute layers in backward (faster, far more memory).") var noRecompute = false
+    @Flag(name: .long, help: "Multiply by the frozen base weights in bf16 with Float32 sums (QLoRA's compute dtype): about twice as fast where the CPU has AVX512-BF16, Float32 elsewhere.") var bf16 = false
 
     var options: FinetuneOptions {
         get throws {
@@ -72,6 +73,7 @@ struct FinetuneFlags: ParsableArguments {
             o.resume = resume.map { URL(fileURLWithPath: $0, isDirectory: true) }
             o.logFile = log.map { URL(fileURLWithPath: $0) }
             o.recomputeLayers = !noRecompute
+            if bf16 { o.frozenPrecision = .bfloat16 }
             o.peft = method
             o.numVirtualTokens = numVirtualTokens
             return o

@@ -25,6 +25,8 @@ struct Arguments: ParsableArguments {
     @Option(help: "PPO: tokens sampled per response at most.") var response = 32
     @Option(help: "GGUF model (default: SmolLM2-135M-Instruct.Q4_1.gguf in RAG_MODELS or ~/.cache/rag/models).") var model: String?
     @Flag(name: .customLong("no-peer"), help: "Do not run torch + peft.") var noPeer = false
+    @Flag(name: .customLong("bf16"), help: "Ours multiplies by the frozen weights in bf16 with Float32 sums (rag finetune --bf16); torch runs under bf16 autocast (TRL's --bf16).") var bf16 = false
+    @Flag(name: .customLong("no-recompute"), help: "Keep every layer's activations for backward (as torch does) instead of recomputing them.") var noRecompute = false
 
     func validate() throws {
         guard ["sft", "dpo", "rm", "ppo"].contains(stage) else { throw ValidationError("stage must be sft, dpo, rm or ppo (got \(stage))") }
@@ -53,7 +55,10 @@ func peakRSSMB() -> Int {
 
 /// Our step, as `rag finetune` takes it.
 func measureOurs(model: LlamaModel, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int) throws -> StepFigures {
+    HeapPolicy.keepFreedMemory()   // as rag finetune does
     let trainable = TrainableLlama(model)
+    trainable.recomputeLayers = !arguments.noRecompute
+    if arguments.bf16 { trainable.frozenPrecision = .bfloat16 }
     try trainable.addLoRA(LoRAOptions(rank: 8, alpha: 16, dropout: 0, targets: ["q_proj", "v_proj"]), seed: 1)
     if stage == "rm" { trainable.addValueHead(seed: 1) }
     let params = trainable.trainableParameters.map(\.1)
@@ -132,7 +137,8 @@ func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], r
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("torch_peft_peer.py")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script.path, modelPath, String(Threads.count), stage, String(steps), String(response)]
+    process.arguments = ["python3", script.path, modelPath, String(Threads.count), stage, String(steps), String(response),
+                         arguments.bf16 ? "bf16" : "f32"]
     let input = Pipe(), output = Pipe()
     process.standardInput = input
     process.standardOutput = output

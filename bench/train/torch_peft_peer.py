@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark peer of bench-train: one LoRA training step of torch + peft on CPU, the same batch.
 
-    python3 bench/train/torch_peft_peer.py MODEL.gguf THREADS sft|dpo|rm|ppo STEPS [RESPONSE] < batch.json
+    python3 bench/train/torch_peft_peer.py MODEL.gguf THREADS sft|dpo|rm|ppo STEPS [RESPONSE] [f32|bf16] < batch.json
 
 batch.json is {"ids": [[...], ...], "targets": [[...], ...]} (rows × T; target -100 = no loss), the
 token ids bench-train itself trains on, or for ppo {"prompts": [[...], ...]} (the chat prompts' ids).
@@ -15,10 +15,12 @@ computation TRL's trainer runs per step:
   ppo  sampling up to RESPONSE tokens per prompt (temperature 0.7, stopping at end of turn), the
        policy's and critic's pass and the reference's (no gradient), GAE, one epoch of clipped policy
        and value updates (PPOTrainer's step, the reward a cheap function of the response as in ours).
+With bf16 (sft, dpo, rm) the forward passes run under torch.autocast("cpu", dtype=torch.bfloat16), what
+TRL's --bf16 does: the linear layers multiply in bf16 (ours with --bf16: the frozen weights' products).
 Prints one JSON line: mean wall seconds and CPU seconds per step (the first step is a warm-up and
 not counted), peak RSS in KB (ppo: also the mean response length).
 """
-import json, os, resource, sys, time
+import contextlib, json, os, resource, sys, time
 
 import torch
 from peft import LoraConfig, get_peft_model
@@ -30,6 +32,8 @@ hf_logging.disable_progress_bar()
 
 model_path, threads, stage, steps = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 response = int(sys.argv[5]) if len(sys.argv) > 5 else 32
+bf16 = len(sys.argv) > 6 and sys.argv[6] == "bf16"
+autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 batch = json.load(sys.stdin)
@@ -48,15 +52,17 @@ if stage != "ppo":
 
 
 def target_log_probs():
-    logits = model(input_ids=ids).logits                                  # [B, T, V]
+    with autocast():
+        logits = model(input_ids=ids).logits                              # [B, T, V]
     mask = targets != -100
     picked = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1)
     return picked * mask, mask
 
 
 def rm_step():
-    hidden = model(input_ids=ids, output_hidden_states=True).hidden_states[-1]   # [2B, T, C] (after the final norm)
-    r = head(hidden[:, -1, :]).squeeze(-1)                                       # [2B]
+    with autocast():
+        hidden = model(input_ids=ids, output_hidden_states=True).hidden_states[-1]   # [2B, T, C] (after the final norm)
+        r = head(hidden[:, -1, :]).squeeze(-1).float()                               # [2B]
     half = r.shape[0] // 2
     return -torch.nn.functional.logsigmoid(r[:half] - r[half:]).mean()
 

@@ -124,6 +124,18 @@ void ck_sgemm_bf16x3_pack_cols(const float *src, size_t ld, size_t n, size_t k, 
 /// else a slow portable loop. A and C row-major with row strides lda, ldc; C is written.
 void ck_sgemm_bf16x3(size_t m, size_t n, size_t k, const float *a, size_t lda, const uint16_t *packed_b,
                      const float *bias, const float *row_scale, int gelu, float *c, size_t ldc);
+// ---- The heap (heap_policy.c) ----
+/// glibc: keep freed memory in the heap for reuse (no mmap under 1 GB, no trimming). 0, or -1
+/// where the C library has no such settings.
+int ck_keep_freed_memory(void);
+// ---- GEMM in bf16 with Float32 sums (gemm_bf16.c): training's frozen products with --bf16 ----
+/// 1 when the CPU has AVX512-BF16 (VDPBF16PS).
+int ck_bf16_gemm_available(void);
+/// C[m, n] = A[m, k] op(B) (+ C when `accumulate` is 1), op(B) = B [k, n] (trans_b 0, row stride
+/// ldb) or Bᵀ of B [n, k] (trans_b 1): both operands rounded to bf16 (nearest even), sums in
+/// Float32. Returns 0, or -1 (C untouched) without AVX512-BF16 or memory for the packed copies.
+int ck_sgemm_bf16(int trans_b, size_t m, size_t n, size_t k, const float *a, size_t lda, const float *b, size_t ldb,
+                  int accumulate, float *c, size_t ldc);
 // ---- A persistent worker pool (worker_pool.c) for many short parallel sections ----
 typedef struct ck_pool ck_pool;
 /// One chunk of a parallel section: `chunk` in 0 ..< `chunks`.

@@ -93,6 +93,8 @@ final class AdaptedProjection: @unchecked Sendable {
     let layer: Int
     let path: String
     let base: FrozenMatrix
+    /// How products with `base` are computed (TrainableLlama.frozenPrecision).
+    var precision: FrozenPrecision = .float32
     var lora: LoRA?
     var reference: LoRA?
     /// Full-parameter training: the trained copy of W (FullParameters.swift), which the policy uses
@@ -113,10 +115,10 @@ final class AdaptedProjection: @unchecked Sendable {
     func callAsFunction(_ x: Tensor, mode: AdapterMode) throws -> Tensor {
         if mode == .policy, let full { return try Tensor.linear(x, weight: full) }
         if let scale = mode == .policy ? ia3 : mode == .reference ? ia3Start : nil {
-            return try IA3Target.scalesInput(role) ? Tensor.linear(x * scale, frozen: base)     // [..., in] ⊙ [in]
-                                                   : Tensor.linear(x, frozen: base) * scale     // [..., out] ⊙ [out]
+            return try IA3Target.scalesInput(role) ? Tensor.linear(x * scale, frozen: base, precision: precision)  // [..., in] ⊙ [in]
+                                                   : Tensor.linear(x, frozen: base, precision: precision) * scale  // [..., out] ⊙ [out]
         }
-        let y = try Tensor.linear(x, frozen: base)
+        let y = try Tensor.linear(x, frozen: base, precision: precision)
         let update: LoRA?
         switch mode {
         case .policy: update = lora

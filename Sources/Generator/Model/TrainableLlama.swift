@@ -87,6 +87,12 @@ public final class TrainableLlama: @unchecked Sendable {
     /// Keep only each layer's input and recompute the rest in backward (far less memory for one
     /// more forward pass). On by default.
     public var recomputeLayers = true
+    /// How the frozen weights' products (projections and head, forward and backward) are computed:
+    /// Float32 (the default) or bf16 with Float32 sums (`--bf16`). Trainable parameters, norms and
+    /// attention stay Float32.
+    public var frozenPrecision: FrozenPrecision = .float32 {
+        didSet { for p in projections { p.precision = frozenPrecision } }
+    }
     /// The LoRA settings of the adapter being trained (nil: none yet).
     public private(set) var lora: LoRAOptions?
     /// A reward model's scalar head `score.weight` [1, C] (ValueHead.swift); nil for a language model.
@@ -285,7 +291,7 @@ public final class TrainableLlama: @unchecked Sendable {
     public func logits(_ ids: [Int], batch: Int, length: Int, mode: AdapterMode = .policy) throws -> Tensor {
         let h = try hiddenStates(ids, batch: batch, length: length, mode: mode)
         if mode == .policy, let table = headTable { return try Tensor.linear(h, weight: table) }
-        return try Tensor.linear(h, frozen: head)
+        return try Tensor.linear(h, frozen: head, precision: frozenPrecision)
     }
 
     /// log p(targets[i] | ids[..i]) for every position, [B, T]; 0 where the target is -100.
@@ -298,7 +304,7 @@ public final class TrainableLlama: @unchecked Sendable {
     /// head of the frozen W, or, for a fully trained policy, logits through its trained head
     /// (which then gets a gradient too).
     func tokenLogProbs(_ h: Tensor, targets: [Int], mode: AdapterMode) throws -> Tensor {
-        guard mode == .policy, let table = headTable else { return try Tensor.targetLogProbs(h, head: head, targets: targets) }
+        guard mode == .policy, let table = headTable else { return try Tensor.targetLogProbs(h, head: head, targets: targets, precision: frozenPrecision) }
         let logp = try Tensor.linear(h, weight: table).logSoftmax()                                  // [..., V]
         let picked = try logp.pick(targets.map { $0 == -100 ? 0 : $0 })                              // [...]
         let kept = try Tensor(targets.map { $0 == -100 ? 0 : 1 }, shape: picked.shape)

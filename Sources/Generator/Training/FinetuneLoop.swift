@@ -41,6 +41,8 @@ struct FinetuneLoop {
         }
         let log = try options.logFile.map { try MetricsLog(url: $0) }
         model.recomputeLayers = options.recomputeLayers
+        model.frozenPrecision = options.frozenPrecision
+        HeapPolicy.keepFreedMemory()   // the same large buffers every step (HeapPolicy.swift)
         model.setTraining(true)
 
         var tokensSeen = 0, firstLoss: Double?, lastLoss: Double?, evalLoss: Double?

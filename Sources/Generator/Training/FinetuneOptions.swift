@@ -1,6 +1,7 @@
 // The settings of a fine-tuning run (the flags every stage shares, as LLaMA-Factory / TRL name them).
 
 import Foundation
+import Tensor
 
 public struct FinetuneOptions: Sendable {
     public var epochs: Int = 3
@@ -37,6 +38,10 @@ public struct FinetuneOptions: Sendable {
     public var trainOnPrompt = false
     /// Keep only layer inputs and recompute the layers in backward.
     public var recomputeLayers = true
+    /// How the frozen weights' products are computed (`--bf16`: bf16 operands, Float32 sums).
+    public var frozenPrecision: FrozenPrecision = .float32
+    /// Whether this CPU computes `frozenPrecision = .bfloat16` as such (AVX512-BF16); else Float32.
+    public static var bf16IsAvailable: Bool { FrozenPrecision.bfloat16IsAvailable }
     /// What is trained: LoRA (QLoRA over a quantized model), prompt tuning, (IA)³, BitFit, or every weight.
     public var peft: PEFTMethod = .lora
     /// Prompt tuning's number of virtual tokens.

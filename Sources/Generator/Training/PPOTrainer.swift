@@ -60,6 +60,8 @@ struct PPOTrainer {
         }
         let log = try options.logFile.map { try MetricsLog(url: $0) }
         model.recomputeLayers = options.recomputeLayers
+        model.frozenPrecision = options.frozenPrecision
+        HeapPolicy.keepFreedMemory()   // the same large buffers every step (HeapPolicy.swift)
         model.setTraining(false)
 
         let scratch = output.appendingPathComponent(".ppo-policy-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)

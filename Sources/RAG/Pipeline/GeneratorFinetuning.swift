@@ -51,6 +51,10 @@ public enum GeneratorFinetuning {
             baseName = url.lastPathComponent
             log("model \(url.lastPathComponent): \(model.config.layers) layers, dim \(model.config.dim), vocabulary \(model.config.vocabSize)")
         }
+        if options.frozenPrecision == .bfloat16 {
+            log(FinetuneOptions.bf16IsAvailable ? "frozen weights multiplied in bf16 (Float32 sums)"
+                                                : "note: --bf16: this CPU has no AVX512-BF16; the products run in Float32")
+        }
         func describe(_ s: DatasetSummary) {
             var line = "data \(data.lastPathComponent): format \(s.format), \(s.examples) \(stageNoun(stage)), \(s.tokens) tokens"
             if s.truncated > 0 { line += ", \(s.truncated) cut to --max-length \(options.maxLength) (the end is dropped)" }
