@@ -6,8 +6,9 @@ import Foundation
 // time (dequantized into a small scratch, never as a whole), a dense tensor directly.
 
 /// How the products with a frozen weight are computed: in Float32, or with both operands rounded to
-/// bf16 and Float32 sums (QLoRA's usual compute dtype; `rag finetune --bf16`), about twice as fast
-/// where the CPU has AVX512-BF16 and Float32 elsewhere (`bfloat16IsAvailable`).
+/// bf16 and Float32 sums (QLoRA's usual compute dtype; `rag finetune --bf16`): the products about
+/// twice as fast where the CPU has AVX512-BF16 (a training step 1.3–1.5×), Float32 elsewhere
+/// (`bfloat16IsAvailable`).
 public enum FrozenPrecision: Sendable {
     case float32, bfloat16
 
