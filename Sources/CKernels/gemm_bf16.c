@@ -25,7 +25,8 @@ enum { BF_NR = 16, BF_MR = 14, BF_KC = 192 /* pairs: 384 values of k, as gemm.c'
 int ck_bf16_gemm_available(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
+    // (avx512bw for the packing's 16-bit masked stores; every CPU with avx512bf16 so far has it)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16") ? 1 : 0;
 #else
     return 0;
 #endif
