@@ -95,16 +95,26 @@ public enum Threads {
                         Int32(r.count), Int32(cols.count), Int32(k), alpha, pa, Int32(lda), pb, Int32(ldb),
                         beta, c + r.lowerBound * ldc + cols.lowerBound, Int32(ldc))
         }
+        splitProduct(m: m, n: n, k: k, threads: threads, rowUnit: 8, columnUnit: 16, run)   // BLAS micro-tiles whole
+    }
+
+    /// Runs `run(rows, columns)` over blocks of C[m, n] on up to `threads` threads (productParts):
+    /// by rows of C, or by columns when C has few rows, each block a whole number of `rowUnit` rows
+    /// or `columnUnit` columns (the kernel's micro-tiles). Blocks are disjoint.
+    static func splitProduct(m: Int, n: Int, k: Int, threads: Int, rowUnit: Int, columnUnit: Int,
+                             _ run: (Range<Int>, Range<Int>) -> Void) {
         let parts = productParts(m: m, n: n, k: k, threads: threads)
         if parts <= 1 || m == 0 || n == 0 { run(0..<m, 0..<n); return }
         let byRows = m >= 16 * parts
         let total = byRows ? m : n
-        let unit = byRows ? 8 : 16                      // keep BLAS micro-tiles whole
+        let unit = byRows ? rowUnit : columnUnit
         let per = ((total + parts - 1) / parts + unit - 1) / unit * unit
-        let box = UncheckedSendable(run)   // parts write disjoint blocks of C
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            let lo = min(total, p * per), hi = min(total, lo + per)
-            if lo < hi { byRows ? box.value(lo..<hi, 0..<n) : box.value(0..<m, lo..<hi) }
+        withoutActuallyEscaping(run) { run in
+            let box = UncheckedSendable(run)   // parts write disjoint blocks of C
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                let lo = min(total, p * per), hi = min(total, lo + per)
+                if lo < hi { byRows ? box.value(lo..<hi, 0..<n) : box.value(0..<m, lo..<hi) }
+            }
         }
     }
 }
@@ -125,17 +135,7 @@ extension Threads {
             sgemm(transA: false, transB: transB, m: r.count, n: cols.count, k: k, alpha: 1, a: pa, lda: lda, b: pb, ldb: ldb,
                   beta: accumulate ? 1 : 0, c: pc, ldc: ldc, threads: 1)
         }
-        let parts = productParts(m: m, n: n, k: k, threads: threads)
-        if parts <= 1 || m == 0 || n == 0 { run(0..<m, 0..<n); return }
-        let byRows = m >= 16 * parts
-        let total = byRows ? m : n
-        let unit = byRows ? 14 : 32                     // whole micro-tiles (14 rows x 32 columns)
-        let per = ((total + parts - 1) / parts + unit - 1) / unit * unit
-        let box = UncheckedSendable(run)   // parts write disjoint blocks of C
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            let lo = min(total, p * per), hi = min(total, lo + per)
-            if lo < hi { byRows ? box.value(lo..<hi, 0..<n) : box.value(0..<m, lo..<hi) }
-        }
+        splitProduct(m: m, n: n, k: k, threads: threads, rowUnit: 14, columnUnit: 32, run)   // 14 x 32 micro-tiles
     }
 }
 
