@@ -87,7 +87,12 @@ extension AskCommand {
 
 /// The cited sources under an answer.
 func printSources(_ result: AnswerResult) {
-    if result.refused { return }
+    if result.refused {
+        // (the adapter declined after reading them; the pipeline's own refusals found none)
+        if !result.passages.isEmpty { Console.out("\nClosest passages (none read as holding the answer):") }
+        for p in result.passages { Console.out("  [\(p.n)] \(p.label)") }
+        return
+    }
     Console.out(result.cited ? "\nSources:" : "\nSources (the answer cites none; these are the passages it was given):")
     for p in result.sources { Console.out("  [\(p.n)] \(p.label)") }
 }

@@ -124,7 +124,11 @@ struct TinyLlama {
 
     // MARK: - reference forward (Hugging Face convention, plain arrays, Double accumulation)
 
-    func referenceLogits(_ tokens: [Int]) -> [[Float]] {
+    func referenceLogits(_ tokens: [Int]) -> [[Float]] { referenceForward(tokens).logits }
+
+    /// Logits at every position, and the last position's hidden states as transformers reports them
+    /// (`hidden_states`: the embeddings, after each block, the last after the final norm).
+    func referenceForward(_ tokens: [Int]) -> (logits: [[Float]], lastHidden: [[Float]]) {
         let d = Self.dim, hd = Self.headDim, group = Self.heads / Self.kvHeads
         func w(_ name: String) -> [Float] { tensors[name]?.1 ?? [] }
         func linear(_ x: [Float], _ name: String) -> [Float] {
@@ -150,6 +154,7 @@ struct TinyLlama {
         }
         let embed = w("model.embed_tokens.weight")
         var xs = tokens.map { Array(embed[($0 * d)..<(($0 + 1) * d)]) }
+        var lastHidden = [xs[xs.count - 1]]
         for l in 0..<Self.layers {
             let p = "model.layers.\(l)."
             let hs = xs.map { rmsNorm($0, p + "input_layernorm.weight") }
@@ -177,9 +182,11 @@ struct TinyLlama {
                 let act = zip(gate, up).map { g, u in g / (1 + exp(-g)) * u }
                 xs[t] = zip(xs[t], linear(act, p + "mlp.down_proj.weight")).map(+)
             }
+            lastHidden.append(xs[xs.count - 1])
         }
+        lastHidden[Self.layers] = rmsNorm(xs[xs.count - 1], "model.norm.weight")
         let head = separateHead ? "lm_head.weight" : "model.embed_tokens.weight"
-        return xs.map { linear(rmsNorm($0, "model.norm.weight"), head) }
+        return (xs.map { linear(rmsNorm($0, "model.norm.weight"), head) }, lastHidden)
     }
 }
 

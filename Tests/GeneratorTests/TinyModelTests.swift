@@ -52,6 +52,23 @@ final class TinyModelTests: TemporaryFolderTestCase {
         }
     }
 
+    /// The hidden states a probe reads (embeddings, after each block, after the final norm) are the
+    /// reference forward pass's, and leave a cache the next prompt reuses.
+    func testHiddenStatesMatchTheReferenceForward() throws {
+        let tiny = TinyLlama(seed: 5)
+        let dir = folder.appendingPathComponent("hf-hidden")
+        try tiny.writeHuggingFace(to: dir)
+        let gen = silentGenerator(try LlamaModel.load(from: dir))
+        let reference = tiny.referenceForward(sequence)
+        let layers = Array(0...TinyLlama.layers)
+        assertClose(try gen.hiddenStates(after: sequence, layers: layers), reference.lastHidden, tolerance: 1e-4, "hidden states")
+        assertClose([try gen.nextTokenLogits(after: sequence)], [reference.logits[sequence.count - 1]], tolerance: 1e-4,
+                    "logits after reading the hidden states")
+        assertClose(try gen.hiddenStates(after: [sequence[0]], layers: [1]), [tiny.referenceForward([sequence[0]]).lastHidden[1]],
+                    tolerance: 1e-4, "one token")
+        XCTAssertThrowsError(try gen.hiddenStates(after: sequence, layers: [TinyLlama.layers + 1]))
+    }
+
     func testKVCacheDecodingEqualsFullForward() throws {
         let url = folder.appendingPathComponent("tiny.gguf")
         try TinyLlama(seed: 3).gguf().write(to: url)

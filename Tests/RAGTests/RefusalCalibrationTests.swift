@@ -1,5 +1,6 @@
 import XCTest
 @testable import RAG
+import Generator
 
 final class RefusalCalibrationTests: XCTestCase {
     func record(_ answerable: Bool, _ margin: Float?) -> RefusalMarginRecord {
@@ -69,7 +70,32 @@ final class RefusalCalibrationTests: XCTestCase {
         XCTAssertTrue(opened.hasPrefix("Sorry"), opened)
         XCTAssertFalse(try answer(calibrated: false).hasPrefix("Sorry"))
         XCTAssertFalse(try answer(model: p.models.generator).hasPrefix("Sorry"), "the base model has no calibration")
-        let margin = try XCTUnwrap(p.refusalMargin(AnswerRequest(question: "What does reciprocal rank fusion add up?"), refusal: refusal))
-        XCTAssertGreaterThan(margin, 0, "greedy decoding does not open with the refusal on its own")
+        let signals = try XCTUnwrap(p.refusalSignals(AnswerRequest(question: "What does reciprocal rank fusion add up?"), refusal: refusal, probeLayers: [12, 30]))
+        XCTAssertGreaterThan(signals.margin, 0, "greedy decoding does not open with the refusal on its own")
+        XCTAssertEqual(signals.hidden.map(\.count), [g.model.config.dim, g.model.config.dim])
+
+        // A probe declines before generating when its log-odds are at most the threshold, and only then.
+        let probe = LinearProbe(weights: [Float](repeating: 0, count: g.model.config.dim), bias: 1)
+        for (threshold, declines) in [(Float(1), true), (Float(0.5), false)] {
+            try RefusalCalibration(refusal: refusal, bias: 0, probe: AnswerabilityProbe(layer: 12, linear: probe, threshold: threshold))
+                .write(adapterFolder: adapter)
+            let probed = try RAGPipeline(configuration: c, embedder: e) { g }  // (an adapter's calibration is read when it loads)
+            let result = try probed.answerSync(AnswerRequest(question: "What does reciprocal rank fusion add up?", generation: GenerationOptions(sampling: .greedy(maxTokens: 3))),
+                                          isCancelled: { false }, onToken: { _ in true })
+            XCTAssertEqual(result.refused, declines)
+            XCTAssertEqual(result.answer == RAGPipeline.refusal, declines, result.answer)
+            if declines { XCTAssertFalse(result.passages.isEmpty, "a declined answer still shows what was found") }
+        }
+    }
+
+    func testProbeThresholdSparesAnswerableQuestionsWithinTheCap() throws {
+        // probe log-odds may be negative: no floor at 0 as for a margin
+        let records = (1...10).map { RefusalMarginRecord(id: nil, question: "q", answerable: true, margin: 1, probeScore: Float($0) - 5) }
+            + [RefusalMarginRecord(id: nil, question: "q", answerable: false, margin: 1, probeScore: -6)]
+        let c = try XCTUnwrap(RefusalCalibrationRun.choose(records, maxOverRefusal: 0.1, signal: .probe))
+        XCTAssertEqual(c.bias, -3.5)  // declines the answerable −4, spares −3
+        XCTAssertEqual(c.overRefusal, 0.1)
+        XCTAssertEqual(c.refusal, 1)
+        XCTAssertEqual(RefusalCalibrationRun.separation(records, signal: .probe), 1)
     }
 }

@@ -27,5 +27,9 @@ public final class RecordingGenerator: TextGenerator, @unchecked Sendable {
 
     public func firstTokenLogits(promptTokens: [Int]) throws -> [Float] { try base.firstTokenLogits(promptTokens: promptTokens) }
 
+    public func hiddenStates(promptTokens: [Int], layers: [Int]) throws -> [[Float]] {
+        try base.hiddenStates(promptTokens: promptTokens, layers: layers)
+    }
+
     public func adapted(by directory: URL) throws -> any TextGenerator { RecordingGenerator(try base.adapted(by: directory)) }
 }

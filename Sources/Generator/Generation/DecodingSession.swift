@@ -133,6 +133,22 @@ public final class DecodingSession {
         return Array(UnsafeBufferPointer(start: state.logits.pointer, count: model.config.vocabSize))
     }
 
+    /// The hidden states at the last position of `tokens` after each of `layers` blocks ([layers][dim];
+    /// 0 = the embeddings, `config.layers` = after the final norm, numbered as transformers'
+    /// `hidden_states`), from one full prefill whose cache the next prompt sharing the prefix reuses
+    /// (a probe read before answering).
+    public func hiddenStates(after tokens: [Int], layers: [Int]) throws -> [[Float]] {
+        try check(tokens)
+        if let bad = layers.first(where: { !(0...model.config.layers).contains($0) }) {
+            throw GeneratorError.invalidOptions("hidden state after \(bad) blocks: the model has \(model.config.layers)")
+        }
+        reset()  // the state of the last position is only known to a pass that runs it
+        state.captureLayers = Set(layers)
+        defer { state.captureLayers = [] }
+        try run(model.virtualTokenIDs + tokens, logits: .none)
+        return layers.compactMap { state.captured[$0] }
+    }
+
     /// Forgets the cached prompt.
     public func reset() {
         state.filled = 0

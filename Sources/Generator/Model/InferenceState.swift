@@ -27,6 +27,16 @@ final class InferenceState {
     let lowRank = ScratchBuffer()              // [3 × LoRA rank] A x of a decode step's adapted projections
     let blockSums = ScratchBuffer()            // [max(dim, heads·hd, hidden) / 32] sums of 32-value blocks of a matvec input
 
+    /// A prefill records the last position's hidden state after each of these many blocks in
+    /// `captured` (0 = the embeddings; `layers` = after the final norm, as transformers reports
+    /// its last hidden state).
+    var captureLayers: Set<Int> = []
+    private(set) var captured: [Int: [Float]] = [:]
+
+    func capture(_ row: UnsafePointer<Float>, layer: Int) {
+        captured[layer] = Array(UnsafeBufferPointer(start: row, count: config.dim))
+    }
+
     init(config: LlamaConfig, contextLength: Int) {
         self.config = config
         self.contextLength = contextLength

@@ -23,11 +23,12 @@ enum LogitRows {
 extension LlamaModel {
     /// Runs `tokens` through the model after the `state.filled` cached positions and appends
     /// their keys/values. Logits are left in `state.logits` ([1 or T, vocab]).
-    /// With a `pool` and Q8_0/Q4_1 weights, one token goes through `decodeStep` instead.
+    /// With a `pool` and Q8_0/Q4_1 weights, one token goes through `decodeStep` instead (unless
+    /// `state.captureLayers` asks for hidden states, which only this path records).
     func forward(_ tokens: [Int], state: InferenceState, logits wanted: LogitRows, threads: Int, pool: WorkerPool? = nil) throws {
         let c = config, t = tokens.count, start = state.filled
         guard t > 0 else { return }
-        if t == 1, let pool, let matrices = decodeMatrices {
+        if t == 1, state.captureLayers.isEmpty, let pool, let matrices = decodeMatrices {
             try decodeStep(tokens[0], state: state, matrices: matrices, pool: pool, wantLogits: wanted != .none)
             return
         }
@@ -43,6 +44,7 @@ extension LlamaModel {
 
         // x = embed(tokens)                                  [T, dim]
         for (i, token) in tokens.enumerated() { try embed(token, into: x + i * dim) }   // (a virtual token's vector too)
+        if state.captureLayers.contains(0) { state.capture(x + (t - 1) * dim, layer: 0) }
         for i in 0..<t {
             rope.angles(position: start + i, cos: state.ropeCos.pointer + i * pairs, sin: state.ropeSin.pointer + i * pairs)
         }
@@ -84,8 +86,15 @@ extension LlamaModel {
             layer.wDown.apply(gate, n: t, into: xn, threads: threads)
             lora?[.down]?.add(gate, n: t, into: xn, threads: threads)
             addInPlace(x, xn, count: t * dim)
+            if l + 1 < c.layers, state.captureLayers.contains(l + 1) { state.capture(x + (t - 1) * dim, layer: l + 1) }
         }
         state.filled = start + t
+        if state.captureLayers.contains(c.layers) {  // the last hidden state is reported after the final norm
+            let normed = UnsafeMutablePointer<Float>.allocate(capacity: dim)
+            defer { normed.deallocate() }
+            rmsNormRows(x + (t - 1) * dim, weight: weights.finalNorm.data, eps: c.rmsNormEps, rows: 1, dim: dim, into: normed)
+            state.capture(normed, layer: c.layers)
+        }
 
         // logits = final_norm(x) Woutᵀ, for the rows asked for
         switch wanted {

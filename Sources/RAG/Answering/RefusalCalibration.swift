@@ -11,11 +11,13 @@ public struct RefusalCalibration: Codable, Sendable, Equatable {
     public var bias: Float
     /// How the bias was measured (questions, rates), for the reader of the file.
     public var calibration: String?
+    /// When present, decides before generating whether to decline (`AnswerabilityProbe`).
+    public var probe: AnswerabilityProbe?
 
     public static let fileName = "answering.json"
 
-    public init(refusal: String, bias: Float, calibration: String? = nil) {
-        self.refusal = refusal; self.bias = bias; self.calibration = calibration
+    public init(refusal: String, bias: Float, calibration: String? = nil, probe: AnswerabilityProbe? = nil) {
+        self.refusal = refusal; self.bias = bias; self.calibration = calibration; self.probe = probe
     }
 
     /// The calibration beside an adapter, or nil when the folder has none.
@@ -32,6 +34,7 @@ public struct RefusalCalibration: Codable, Sendable, Equatable {
         guard c.bias.isFinite, abs(c.bias) <= 100 else {
             throw RAGError.invalidInput("\(url.path): field \"bias\" (\(c.bias)) must be a finite logit offset within ±100")
         }
+        if let problem = c.probe?.problem { throw RAGError.invalidInput("\(url.path): \(problem)") }
         return c
     }
 

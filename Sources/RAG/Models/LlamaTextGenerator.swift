@@ -63,6 +63,12 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
         return try session.nextTokenLogits(after: promptTokens)
     }
 
+    public func hiddenStates(promptTokens: [Int], layers: [Int]) throws -> [[Float]] {
+        let session = take()
+        defer { give(session) }
+        return try session.hiddenStates(after: promptTokens, layers: layers)
+    }
+
     private func take() -> DecodingSession {
         lock.lock()
         let g = idle.popLast()

@@ -260,7 +260,14 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             throw RAGError.invalidInput("prompt of \(prompt.count) tokens + max_tokens \(request.generation.sampling.maxTokens) exceeds the context of \(gen.contextLength)")
         }
         var options = request.generation
-        if request.calibratedRefusal, let c = try refusalCalibration(named: request.generation.model), let first = c.firstToken(gen) {
+        let calibration = request.calibratedRefusal ? try refusalCalibration(named: request.generation.model) : nil
+        if let probe = calibration?.probe, probe.declines(score: try probe.score(gen, promptTokens: prompt)) {
+            // The adapter reads the passages as not holding the answer: decline, showing what was found.
+            _ = onToken(Self.refusal)
+            return AnswerResult(answer: Self.refusal, sources: [], passages: passages, refused: true,
+                                usage: Usage(promptTokens: prompt.count, completionTokens: 0), timings: timings, finishReason: .stop)
+        }
+        if let c = calibration, let first = c.firstToken(gen) {
             options.sampling.firstTokenBias[first, default: 0] += c.bias
         }
         var check = request.checkCitations ? CitationCheck(passages: passages, question: prepared.question) : nil
@@ -283,9 +290,10 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
 
     /// How far below the best first token of this question's answer the first token of `refusal` is
     /// (a logit difference, ≥ 0; 0 = greedy decoding starts declining), with the request's model and
-    /// no calibration applied; nil when the pipeline declines the question itself (nothing relevant).
-    /// `rag eval refusal` calibrates `RefusalCalibration.bias` from these.
-    func refusalMargin(_ request: AnswerRequest, refusal: String) throws -> Float? {
+    /// no calibration applied, and the hidden states after `probeLayers` blocks at the prompt's end; nil
+    /// when the pipeline declines the question itself (nothing relevant).
+    /// `rag eval refusal` calibrates `RefusalCalibration` from these.
+    func refusalSignals(_ request: AnswerRequest, refusal: String, probeLayers: [Int] = []) throws -> (margin: Float, hidden: [[Float]])? {
         _ = try checkedQuestion(request)
         let gen = try generator(named: request.generation.model)
         var timings = Timings()
@@ -294,9 +302,11 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         guard let first = RefusalCalibration(refusal: refusal, bias: 0).firstToken(gen) else {
             throw RAGError.invalidInput("the refusal text is empty")
         }
+        // the hidden state first: its full prefill leaves the cache the logits' pass then reuses
+        let hidden = probeLayers.isEmpty ? [] : try gen.hiddenStates(promptTokens: prepared.promptTokens, layers: probeLayers)
         let logits = try gen.firstTokenLogits(promptTokens: prepared.promptTokens)
         guard first < logits.count, let best = logits.max() else { throw RAGError.invalidInput("refusal token \(first) outside the vocabulary") }
-        return best - logits[first]
+        return (best - logits[first], hidden)
     }
 
     public func complete(prompt: String, options: GenerationOptions, onToken: @escaping @Sendable (String) -> Bool) async throws -> CompletionResult {

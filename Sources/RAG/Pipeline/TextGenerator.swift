@@ -21,6 +21,10 @@ public protocol TextGenerator: Sendable {
     func generate(promptTokens: [Int], options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult
     /// The logits the first generated token of `promptTokens` is chosen from ([vocab]; calibration).
     func firstTokenLogits(promptTokens: [Int]) throws -> [Float]
+    /// The hidden states at the last position of `promptTokens` after each of `layers` blocks
+    /// ([layers][dim]; numbered as transformers' `hidden_states`: 0 = embeddings, the last after the
+    /// final norm), for a probe.
+    func hiddenStates(promptTokens: [Int], layers: [Int]) throws -> [[Float]]
     /// The same model with a LoRA adapter (PEFT layout) applied, sharing the base weights.
     func adapted(by directory: URL) throws -> any TextGenerator
 }
