@@ -13,7 +13,9 @@ struct EvalRefusalCommand: AsyncParsableCommand {
             and the server read it. With --probe-layer N it also fits a linear probe on the hidden state \
             after N blocks at the prompt's end (logistic regression; its rates are cross-validated) and \
             --write saves the probe and its threshold instead of a bias: the pipeline then declines \
-            before generating when the probe reads the passages as not holding the answer.
+            before generating when the probe reads the passages as not holding the answer. Without \
+            --probe-layers, an adapter whose answering.json has a probe gets that probe measured on \
+            the questions (its separation, and its rates at its threshold).
             """)
 
     @OptionGroup var base: BaseOptions
@@ -69,13 +71,19 @@ struct EvalRefusalCommand: AsyncParsableCommand {
         guard let sentence = refusal ?? existing?.refusal else {
             throw ValidationError("\(adapterPath) has no \(RefusalCalibration.fileName): give the adapter's refusal sentence with --refusal")
         }
-        var (records, hidden) = try RefusalCalibrationRun.signals(pipeline, queries: qs, generation: generator.generation,
-                                                                 refusal: sentence, probeLayers: probeLayers) { done, total in
+        let measured = probeLayers.isEmpty ? existing?.probe : nil  // the adapter's own probe, measured on these questions
+        if measured != nil, write {
+            throw ValidationError("\(adapterPath)/\(RefusalCalibration.fileName) has a probe: --write needs --probe-layers to fit a new one")
+        }
+        var (records, hidden) = try RefusalCalibrationRun.signals(pipeline, queries: qs, generation: generator.generation, refusal: sentence,
+                                                                 probeLayers: measured.map { [$0.layer] } ?? probeLayers) { done, total in
             if Console.stderrIsTTY { Console.err("\rscored \(done)/\(total)", terminator: done == total ? "\n" : "") }
         }
         let chosen = RefusalCalibrationRun.choose(records, maxOverRefusal: maxOverRefusal)
         let probe = probeLayers.isEmpty ? nil
             : try RefusalCalibrationRun.fitProbe(&records, hidden: hidden, layers: probeLayers, l2: probeL2, maxOverRefusal: maxOverRefusal)
+        if let measured { try RefusalCalibrationRun.scoreProbe(&records, hidden: hidden, probe: measured) }
+        let measuredRates = measured.map { RefusalCalibrationRun.rates(records, bias: $0.threshold, signal: .probe) }
         let table = stride(from: Float(0), through: 8, by: 0.5).map { RefusalCalibrationRun.rates(records, bias: $0) }
         let answerable = records.filter(\.answerable).count, un = records.count - answerable
         let f = { (x: Double) in String(format: "%.3f", x) }
@@ -97,10 +105,10 @@ struct EvalRefusalCommand: AsyncParsableCommand {
             try calibration.write(adapterFolder: URL(fileURLWithPath: adapterPath, isDirectory: true))
         }
         let separation = RefusalCalibrationRun.separation(records)
-        let probeSeparation = probeLayers.isEmpty ? nil : RefusalCalibrationRun.separation(records, signal: .probe)
+        let probeSeparation = probeLayers.isEmpty && measured == nil ? nil : RefusalCalibrationRun.separation(records, signal: .probe)
         if json {
             return try Console.json(Output(separation: separation, chosen: chosen, probeSeparation: probeSeparation,
-                                           probeChosen: probe?.rates, probeLayers: probe?.layers, table: table, records: records))
+                                           probeChosen: probe?.rates ?? measuredRates, probeLayers: probe?.layers, table: table, records: records))
         }
         Console.out("refusal margins on \(records.count) questions from \(queries) (\(answerable) answerable, \(un) not)")
         Console.out("separation (AUC: an answerable question's margin above an unanswerable one's; 0.5 is chance): "
@@ -112,6 +120,10 @@ struct EvalRefusalCommand: AsyncParsableCommand {
             Console.out("\nchosen: bias \(String(format: "%.3f", chosen.bias)): refusal \(f(chosen.refusal)), over-refusal \(f(chosen.overRefusal))" + written)
         } else {
             Console.out("\nno bias keeps over-refusal within \(maxOverRefusal)")
+        }
+        if let measured, let r = measuredRates {
+            Console.out("\nthe adapter's probe (after \(measured.layer) blocks, threshold \(String(format: "%.3f", measured.threshold))) on these questions:")
+            Console.out("separation (AUC) " + (probeSeparation.map(f) ?? "–") + ", refusal \(f(r.refusal)), over-refusal \(f(r.overRefusal))")
         }
         guard !probeLayers.isEmpty else { return }
         Console.out("\nprobe on the hidden state (l2 \(probeL2), 5-fold cross-validated log-odds): separation (AUC) by layer")

@@ -30,6 +30,39 @@ final class RefusalCalibrationTests: XCTestCase {
         XCTAssertNil(RefusalCalibrationRun.choose([record(true, nil), record(true, 4)], maxOverRefusal: 0.2))
     }
 
+    /// Of two layers, the probe picks the one whose states tell the kinds apart, scores every question
+    /// with a probe fitted without it, keeps the cap, and an existing probe measures the same way.
+    func testProbeFitPicksTheSeparatingLayerByCrossValidation() throws {
+        var state: UInt64 = 9
+        func noise() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) - 0.5
+        }
+        var records: [RefusalMarginRecord] = [], hidden: [[[Float]]?] = []
+        for i in 0..<80 {
+            let answerable = i % 2 == 0
+            records.append(RefusalMarginRecord(id: "\(i)", question: "q\(i)", answerable: answerable, margin: 1))
+            let informative = [(answerable ? 0.6 : -0.6) + noise(), noise(), noise()]
+            hidden.append([[noise(), noise(), noise()], informative])
+        }
+        records.append(RefusalMarginRecord(id: "x", question: "declined by the pipeline", answerable: false, margin: nil))
+        hidden.append(nil)
+        let fit = try XCTUnwrap(RefusalCalibrationRun.fitProbe(&records, hidden: hidden, layers: [3, 7], l2: 0.2, maxOverRefusal: 0.1))
+        XCTAssertEqual(fit.probe.layer, 7)
+        XCTAssertEqual(fit.layers.map(\.layer), [3, 7])
+        XCTAssertGreaterThan(fit.layers[1].separation ?? 0, 0.9)
+        XCTAssertLessThan(fit.layers[0].separation ?? 1, 0.75)
+        XCTAssertLessThanOrEqual(fit.rates.overRefusal, 0.1)
+        XCTAssertGreaterThan(fit.rates.refusal, 0.8)
+        XCTAssertEqual(records.filter { $0.probeScore != nil }.count, 80)
+
+        var measured = records.map { RefusalMarginRecord(id: $0.id, question: $0.question, answerable: $0.answerable, margin: $0.margin) }
+        try RefusalCalibrationRun.scoreProbe(&measured, hidden: hidden.map { $0.map { [$0[1]] } }, probe: fit.probe)
+        let r = RefusalCalibrationRun.rates(measured, bias: fit.probe.threshold, signal: .probe)
+        XCTAssertGreaterThan(r.refusal, 0.8)
+        XCTAssertLessThanOrEqual(r.overRefusal, 0.1)
+    }
+
     func testCalibrationFileErrorsNameTheFileAndField() throws {
         let temp = try TempFolder()
         XCTAssertNil(try RefusalCalibration.load(adapterFolder: temp.url))
@@ -37,7 +70,9 @@ final class RefusalCalibrationTests: XCTestCase {
         XCTAssertEqual(try RefusalCalibration.load(adapterFolder: temp.url), RefusalCalibration(refusal: "I don't know.", bias: 2.5, calibration: "test"))
         let file = temp.url.appendingPathComponent(RefusalCalibration.fileName).path
         for (text, field) in [("{\"refusal\": \"\", \"bias\": 1}", "refusal"), ("{\"refusal\": \"No.\", \"bias\": 1e9}", "bias"),
-                              ("{\"bias\": 1}", "refusal"), ("not json", "answering.json")] {
+                              ("{\"bias\": 1}", "refusal"), ("not json", "answering.json"),
+                              ("{\"refusal\": \"No.\", \"bias\": 0, \"probe\": {\"layer\": -1, \"linear\": {\"weights\": [1], \"bias\": 0}, \"threshold\": 0}}", "probe.layer"),
+                              ("{\"refusal\": \"No.\", \"bias\": 0, \"probe\": {\"layer\": 3, \"linear\": {\"weights\": [], \"bias\": 0}, \"threshold\": 0}}", "probe.linear.weights")] {
             try temp.write(RefusalCalibration.fileName, text)
             XCTAssertThrowsError(try RefusalCalibration.load(adapterFolder: temp.url)) { error in
                 XCTAssertTrue("\(error)".contains(file), "\(error)")

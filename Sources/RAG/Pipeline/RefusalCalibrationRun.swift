@@ -99,6 +99,14 @@ public enum RefusalCalibrationRun {
         return rates(records, bias: max(floor, bias), signal: signal)
     }
 
+    /// The log-odds of an existing probe (`hidden[question]` = [its layer's state]) into `records`, to
+    /// measure it on other questions; its rates are `rates(records, bias: probe.threshold, signal: .probe)`.
+    public static func scoreProbe(_ records: inout [RefusalMarginRecord], hidden: [[[Float]]?], probe: AnswerabilityProbe) throws {
+        for i in records.indices {
+            if let h = hidden[i]?.first { records[i].probeScore = try probe.linear.score(h) }
+        }
+    }
+
     /// One candidate layer's cross-validated probe.
     public struct ProbeLayerResult: Sendable, Codable {
         public var layer: Int
