@@ -5,12 +5,12 @@ import RAG
 struct EvalRefusalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "refusal",
-        abstract: "Calibrate when the adapter declines: its first token's refusal bias, or (--probe-layer) a probe on its hidden state.",
+        abstract: "Calibrate when the adapter declines: its first token's refusal bias, or (--probe-layers) a probe on its hidden state.",
         discussion: """
             Use questions the adapter was not trained on, answerable and not, and never the set you \
             measure with (train/rag-adapter/calibrate-refusal.sh builds such a set from the training build). \
             --write saves the chosen bias as answering.json in the adapter's folder, where rag ask, chat \
-            and the server read it. With --probe-layer N it also fits a linear probe on the hidden state \
+            and the server read it. With --probe-layers N… it also fits a linear probe on the hidden state \
             after N blocks at the prompt's end (logistic regression; its rates are cross-validated) and \
             --write saves the probe and its threshold instead of a bias: the pipeline then declines \
             before generating when the probe reads the passages as not holding the answer. Without \

@@ -6,7 +6,7 @@ import Generator
 /// trained to decline learns how to say "I don't know" far better than when: the first token's
 /// logits barely separate the two kinds of question, while a probe on a middle layer does (the
 /// figures are in train/rag-adapter/README.md). Fitted and its threshold chosen by `rag eval refusal
-/// --probe-layer N` on questions the adapter was not trained on; stored in `answering.json`.
+/// --probe-layers` on questions the adapter was not trained on; stored in `answering.json`.
 public struct AnswerabilityProbe: Codable, Sendable, Equatable {
     /// Blocks the hidden state has passed (transformers' `hidden_states` index).
     public var layer: Int

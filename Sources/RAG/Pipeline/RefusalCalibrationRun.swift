@@ -9,8 +9,9 @@ public struct RefusalMarginRecord: Sendable, Codable {
     /// Best first-token logit − the refusal's first-token logit; nil when the pipeline declines
     /// the question itself (nothing relevant retrieved).
     public var margin: Float?
-    /// With `--probe-layer`: the probe's log-odds that the passages answer, from a probe fitted
-    /// without this question (cross-validation); nil when the pipeline declines the question itself.
+    /// With a probe: its log-odds that the passages answer, from a probe fitted without this question
+    /// (`--probe-layers`: cross-validation) or the adapter's own (measuring it); nil when the pipeline
+    /// declines the question itself.
     public var probeScore: Float?
 
     public init(id: String?, question: String, answerable: Bool, margin: Float?, probeScore: Float? = nil) {
