@@ -121,6 +121,16 @@ final class RefusalCalibrationTests: XCTestCase {
             XCTAssertEqual(result.answer == RAGPipeline.refusal, declines, result.answer)
             if declines { XCTAssertFalse(result.passages.isEmpty, "a declined answer still shows what was found") }
         }
+        // a probe made for another model is an error naming the file when the adapter loads
+        for (layer, width) in [(12, g.model.config.dim + 1), (g.model.config.layers + 1, g.model.config.dim)] {
+            try RefusalCalibration(refusal: refusal, bias: 0, probe: AnswerabilityProbe(
+                layer: layer, linear: LinearProbe(weights: [Float](repeating: 0, count: width), bias: 1), threshold: 0)).write(adapterFolder: adapter)
+            let other = try RAGPipeline(configuration: c, embedder: e) { g }
+            XCTAssertThrowsError(try other.answerSync(AnswerRequest(question: "What does reciprocal rank fusion add up?"),
+                                                      isCancelled: { false }, onToken: { _ in true })) { error in
+                XCTAssertTrue("\(error)".contains(RefusalCalibration.fileName), "\(error)")
+            }
+        }
     }
 
     func testProbeThresholdSparesAnswerableQuestionsWithinTheCap() throws {

@@ -29,6 +29,18 @@ public struct AnswerabilityProbe: Codable, Sendable, Equatable {
 
     func declines(score: Float) -> Bool { score <= threshold }
 
+    /// Throws, naming `file`, when this probe cannot read `generator`'s hidden state (a layer it does
+    /// not have, another width): found when the adapter loads, not at the first question.
+    func check(against generator: any TextGenerator, file: String) throws {
+        let h: [Float]?
+        do { h = try generator.hiddenStates(promptTokens: generator.textTokens("probe", parseSpecial: false), layers: [layer]).first } catch {
+            throw RAGError.invalidInput("\(file): field \"probe.layer\" (\(layer)): \(error)")
+        }
+        guard let h, h.count == linear.weights.count else {
+            throw RAGError.invalidInput("\(file): the probe reads \(linear.weights.count) values, the hidden state of \(generator.name) has \(h?.count ?? 0)")
+        }
+    }
+
     /// Why the file's probe cannot be used, or nil.
     var problem: String? {
         if layer < 0 { return "field \"probe.layer\" (\(layer)) is negative" }

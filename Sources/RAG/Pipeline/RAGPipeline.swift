@@ -90,7 +90,9 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         if let adapted = loadedAdapter { return adapted }
         let folder = URL(fileURLWithPath: adapterPath, isDirectory: true)
         let adapted = try base.adapted(by: folder)
-        loadedCalibration = try RefusalCalibration.load(adapterFolder: folder)
+        let calibration = try RefusalCalibration.load(adapterFolder: folder)
+        try calibration?.probe?.check(against: adapted, file: folder.appendingPathComponent(RefusalCalibration.fileName).path)
+        loadedCalibration = calibration
         loadedAdapter = adapted
         return adapted
     }
