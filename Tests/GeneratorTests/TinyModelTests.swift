@@ -67,6 +67,13 @@ final class TinyModelTests: TemporaryFolderTestCase {
         assertClose(try gen.hiddenStates(after: [sequence[0]], layers: [1]), [tiny.referenceForward([sequence[0]]).lastHidden[1]],
                     tolerance: 1e-4, "one token")
         XCTAssertThrowsError(try gen.hiddenStates(after: sequence, layers: [TinyLlama.layers + 1]))
+
+        // the probe's prefill is the answer's: its cache holds the whole prompt
+        _ = try gen.hiddenStates(after: sequence, layers: [1])
+        XCTAssertEqual(gen.cachedPrefixLength(of: sequence), sequence.count)
+        XCTAssertEqual(gen.cachedPrefixLength(of: Array(sequence.prefix(4)) + [sequence[0]]), 4)
+        gen.reset()
+        XCTAssertEqual(gen.cachedPrefixLength(of: sequence), 0)
     }
 
     func testKVCacheDecodingEqualsFullForward() throws {

@@ -149,6 +149,15 @@ public final class DecodingSession {
         return layers.compactMap { state.captured[$0] }
     }
 
+    /// How many leading tokens of `tokens` the cache already holds: the part of its prefill a
+    /// prompt would skip here (a pool of sessions gives a prompt the one that has most of it).
+    public func cachedPrefixLength(of tokens: [Int]) -> Int {
+        let all = model.virtualTokenIDs + tokens
+        var shared = 0
+        while shared < min(cachedTokens.count, all.count), cachedTokens[shared] == all[shared] { shared += 1 }
+        return shared
+    }
+
     /// Forgets the cached prompt.
     public func reset() {
         state.filled = 0

@@ -4,7 +4,9 @@ import Tokenizers
 
 /// The pipeline's view of a Llama-family model. Generation state (the KV cache) lives in a
 /// `DecodingSession`; a few are kept for reuse so that consecutive requests don't reallocate the cache,
-/// and concurrent requests each get their own over the shared weights.
+/// and concurrent requests each get their own over the shared weights. A request takes the idle
+/// session whose cache holds the longest prefix of its prompt: the answer after a probe's prefill
+/// (or the next turn of a chat) finds its own cache even when other requests ran in between.
 public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
     public let model: LlamaModel
     public let contextLength: Int
@@ -40,7 +42,7 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
     }
 
     public func generate(promptTokens tokens: [Int], options: GenerationOptions, onText: (String) -> Bool) throws -> CompletionResult {
-        let generator = take()
+        let generator = take(for: tokens)
         defer { give(generator) }
         let out = try generator.generate(promptTokens: tokens, options: options.sampling, onText: onText)
         let finishReason: FinishReason
@@ -58,20 +60,26 @@ public final class LlamaTextGenerator: TextGenerator, @unchecked Sendable {
     }
 
     public func firstTokenLogits(promptTokens: [Int]) throws -> [Float] {
-        let session = take()
+        let session = take(for: promptTokens)
         defer { give(session) }
         return try session.nextTokenLogits(after: promptTokens)
     }
 
     public func hiddenStates(promptTokens: [Int], layers: [Int]) throws -> [[Float]] {
-        let session = take()
+        let session = take(for: promptTokens)
         defer { give(session) }
         return try session.hiddenStates(after: promptTokens, layers: layers)
     }
 
-    private func take() -> DecodingSession {
+    /// The idle session sharing the longest prefix with `prompt` (the most recently used on a tie), or a new one.
+    private func take(for prompt: [Int]) -> DecodingSession {
         lock.lock()
-        let g = idle.popLast()
+        var best: (index: Int, shared: Int)?
+        for (i, s) in idle.enumerated() {
+            let shared = s.cachedPrefixLength(of: prompt)
+            if shared >= best?.shared ?? 0 { best = (i, shared) }
+        }
+        let g = best.map { idle.remove(at: $0.index) }
         lock.unlock()
         return g ?? DecodingSession(model: model, contextLength: contextLength)
     }
