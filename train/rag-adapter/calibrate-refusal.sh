@@ -13,7 +13,8 @@
 # (only worth it when the separation is well above 0.5: otherwise it declines answerable questions
 # about as often as unanswerable ones).
 #   1. trained_items.swift replays `rag finetune sft`'s split and order: which SFT lines it trained on
-#   2. make_calibration.py: N answerable questions it did not train on + N unanswerable ones left out of SFT
+#   2. make_calibration.py: N answerable questions it did not train on + N unanswerable ones left out of SFT,
+#      and calibration/written-questions.jsonl (390 questions written as people ask them; label_written.py)
 #   3. rag eval refusal: each question's first-token margin and hidden states, how well each separates
 #      the two kinds (the probe's cross-validated), and the largest threshold whose over-refusal stays
 #      within MAX_OVER_REFUSAL (with WRITE=1 written to ADAPTER/answering.json, where rag ask, chat and
@@ -27,7 +28,11 @@ read -r -a sft_items <<< "${SFT_ITEMS:-2600 90 8 15 0.01}"
 
 swiftc -O -parse-as-library "$root/Sources/SeededRandom/SplitMix64.swift" "$here/trained_items.swift" -o "$work/trained_items"
 "$work/trained_items" "${sft_items[@]}" > "$work/sft-trained.txt"
-python3 "$here/make_calibration.py" "$work" "$work/sft-trained.txt" "$work/calibration.jsonl" --n "${N:-300}"
+python3 "$here/make_calibration.py" "$work" "$work/sft-trained.txt" "$work/calibration-template.jsonl" --n "${N:-300}"
+# + the questions written as people ask them (calibration/README.md), kept where retrieval hands the
+#   model what they say: the template questions alone give a probe that does not transfer
+python3 "$here/calibration/label_written.py" "$rag" "$work/train.db" "$work/calibration-written.jsonl" "$here/calibration/written-questions.jsonl"
+cat "$work/calibration-template.jsonl" "$work/calibration-written.jsonl" > "$work/calibration.jsonl"
 layers="${PROBE_LAYERS-12 16 18 20 22 24}"
 probe=()
 # shellcheck disable=SC2206  # the layers are words

@@ -4,7 +4,7 @@
     probe_layers.py WORK_DIR ADAPTER_DIR [--rag RAG_BINARY] [--limit N]
 
 A cross-check of `rag eval refusal --probe-layers` over every layer (rag's own command reads the
-layers it is given): for each question of WORK_DIR/calibration.jsonl (make_calibration.py: questions
+layers it is given): for each question of WORK_DIR/calibration.jsonl (calibrate-refusal.sh: questions
 of the training build the adapter never trained on), the prompt's ids as `rag ask --prompt-only`
 gives them; the hidden states at its last token (transformers' numbering: 0 = the embeddings, 30 =
 after the final norm) from SmolLM2-135M-Instruct (the Q4_1 GGUF in ~/.cache/rag/models, dequantized
