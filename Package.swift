@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(name: "bench-generate", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser],
                           path: "bench/generate", exclude: ["llama_cpp_peer.py"]),
         .executableTarget(name: "bench-train", dependencies: ["Generator", "Tensor", "Tokenizers", argumentParser], path: "bench/train",
-                          exclude: ["run.sh", "torch_peft_peer.py"]),
+                          exclude: ["run.sh", "torch_peft_peer.py", "trl_peer.py"]),
 
         // Test-only: a deterministic RAGService (ScriptedService) and an executable serving it, for the
         // server's scheduling tests (queue, disconnects, shutdown) that need generation slow on purpose.

@@ -4,10 +4,12 @@
 // included), a reward-model step (B pairs, the value head on the last token, Bradley–Terry loss) and
 // a PPO step (B prompts: sampling up to --response tokens each with the policy, the policy's,
 // reference's and critic's forward passes, one clipped update), with the peak resident memory of the
-// process; beside torch + peft on CPU running the same step of the same model in the same run
-// (bench/train/torch_peft_peer.py: the computation TRL's trainers run per step), and the ratio.
+// process; beside two peers on CPU running the same step of the same model in the same run, each
+// with its ratio: torch + peft (bench/train/torch_peft_peer.py: the computation TRL's trainers run
+// per step, written out) and TRL's own trainer classes (bench/train/trl_peer.py: SFTTrainer,
+// DPOTrainer, RewardTrainer, PPOTrainer, trl 1.12.0), with gradient checkpointing as ours recomputes.
 //
-//   swift run -c release bench-train [sft|dpo|rm|ppo] [--batch 4] [--length 256] [--response 32] [--steps 3] [--model PATH] [--no-peer]
+//   swift run -c release bench-train [sft|dpo|rm|ppo] [--batch 4] [--length 256] [--response 32] [--steps 3] [--model PATH] [--peer torch+peft|TRL|both] [--no-peer]
 //   RAG_THREADS=1 … for one thread (the peer gets the same count); bench/train/run.sh runs both
 //   stages at 1 and 2 threads.
 
@@ -24,12 +26,16 @@ struct Arguments: ParsableArguments {
     @Option(help: "Measured steps (after one warm-up step).") var steps = 3
     @Option(help: "PPO: tokens sampled per response at most.") var response = 32
     @Option(help: "GGUF model (default: SmolLM2-135M-Instruct.Q4_1.gguf in RAG_MODELS or ~/.cache/rag/models).") var model: String?
-    @Flag(name: .customLong("no-peer"), help: "Do not run torch + peft.") var noPeer = false
+    @Flag(name: .customLong("no-peer"), help: "Run no peer.") var noPeer = false
+    @Option(name: .customLong("peer"), help: "Which peers run: torch+peft, TRL or both (default).") var peerChoice = "both"
     @Flag(name: .customLong("bf16"), help: "Ours multiplies by the frozen weights in bf16 with Float32 sums (rag finetune --bf16); torch runs under bf16 autocast (TRL's --bf16).") var bf16 = false
     @Flag(name: .customLong("no-recompute"), help: "Keep every layer's activations for backward (as torch does) instead of recomputing them.") var noRecompute = false
 
+    var peers: [Peer] { noPeer ? [] : peerChoice == "both" ? Peer.allCases : Peer(rawValue: peerChoice).map { [$0] } ?? [] }
+
     func validate() throws {
         guard ["sft", "dpo", "rm", "ppo"].contains(stage) else { throw ValidationError("stage must be sft, dpo, rm or ppo (got \(stage))") }
+        guard peerChoice == "both" || Peer(rawValue: peerChoice) != nil else { throw ValidationError("--peer must be torch+peft, TRL or both") }
         guard batch > 0, length > 1, steps > 0 else { throw ValidationError("--batch, --length and --steps must be positive (--length ≥ 2)") }
     }
 }
@@ -131,18 +137,27 @@ struct PeerLine: Decodable {
     var response_tokens: Double?
 }
 
-/// torch + peft on the same batch, in its own process (its memory is its own).
-func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int,
+/// A peer: a Python script that runs the same step on the same batch, in its own process (its memory is its own).
+enum Peer: String, CaseIterable {
+    case torchPEFT = "torch+peft"   // torch_peft_peer.py: the step's computation written out
+    case trl = "TRL"                // trl_peer.py: TRL's trainer classes
+
+    var script: String { self == .torchPEFT ? "torch_peft_peer.py" : "trl_peer.py" }
+    var install: String { self == .torchPEFT ? "pip install torch transformers peft gguf" : "pip install trl==1.12.0" }
+    var label: String { rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) }
+}
+
+func measurePeer(_ peer: Peer, modelPath: String, stage: String, ids: [Int], targets: [Int], rows: Int, length: Int, steps: Int,
                  prompts: [[Int]] = [], response: Int = 0) -> (StepFigures, Double?)? {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("torch_peft_peer.py")
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(peer.script)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", script.path, modelPath, String(Threads.count), stage, String(steps), String(response),
-                         arguments.bf16 ? "bf16" : "f32"]
+                         arguments.bf16 ? "bf16" : "f32", arguments.noRecompute ? "keep" : "recompute"]
     let input = Pipe(), output = Pipe()
     process.standardInput = input
     process.standardOutput = output
-    do { try process.run() } catch { print("torch+peft peer: cannot start python3 (\(error))"); return nil }
+    do { try process.run() } catch { print("\(peer.rawValue) peer: cannot start python3 (\(error))"); return nil }
     let split = { (xs: [Int]) in (0..<rows).map { Array(xs[$0 * length..<($0 + 1) * length]) } }
     let batch: [String: [[Int]]] = stage == "ppo" ? ["prompts": prompts] : ["ids": split(ids), "targets": split(targets)]
     if let data = try? JSONSerialization.data(withJSONObject: batch) { input.fileHandleForWriting.write(data) }
@@ -151,11 +166,12 @@ func measurePeer(modelPath: String, stage: String, ids: [Int], targets: [Int], r
     process.waitUntilExit()
     guard process.terminationStatus == 0,
           let line = String(data: data, encoding: .utf8)?.split(separator: "\n").last,
-          let peer = try? JSONDecoder().decode(PeerLine.self, from: Data(line.utf8)) else {
-        print("torch+peft peer failed (pip install torch transformers peft gguf)")
+          let figures = try? JSONDecoder().decode(PeerLine.self, from: Data(line.utf8)) else {
+        print("\(peer.rawValue) peer failed (\(peer.install))")
         return nil
     }
-    return (StepFigures(seconds: peer.seconds, cpuSeconds: peer.cpu_seconds, peakRSSMB: peer.peak_rss_kb / 1024), peer.response_tokens)
+    return (StepFigures(seconds: figures.seconds, cpuSeconds: figures.cpu_seconds, peakRSSMB: figures.peak_rss_kb / 1024),
+            figures.response_tokens)
 }
 
 let arguments = Arguments.parseOrExit()
@@ -180,11 +196,12 @@ do {
         }
         print(ppoLine("ours      ", ours, generated))
         let prompts = try (0..<arguments.batch).map { try model.promptTokens(for: [ChatMessage(role: "user", content: ppoQuestions[$0 % ppoQuestions.count])]) }
-        if !arguments.noPeer, let (peer, peerTokens) = measurePeer(modelPath: modelPath, stage: "ppo", ids: [], targets: [], rows: 0, length: 0,
-                                                                   steps: arguments.steps, prompts: prompts, response: arguments.response) {
-            print(ppoLine("torch+peft", peer, peerTokens ?? 0))
-            print(String(format: "ours / torch+peft: %.2f× steps/s, %.2f× peak RSS", peer.seconds / ours.seconds,
-                         Double(ours.peakRSSMB) / Double(max(peer.peakRSSMB, 1))))
+        for peer in arguments.peers {
+            guard let (figures, tokens) = measurePeer(peer, modelPath: modelPath, stage: "ppo", ids: [], targets: [], rows: 0, length: 0,
+                                                      steps: arguments.steps, prompts: prompts, response: arguments.response) else { continue }
+            print(ppoLine(peer.label, figures, tokens ?? Double(arguments.response)))
+            print(String(format: "ours / %@: %.2f× steps/s, %.2f× peak RSS", peer.rawValue, figures.seconds / ours.seconds,
+                         Double(ours.peakRSSMB) / Double(max(figures.peakRSSMB, 1))))
         }
         exit(0)
     }
@@ -195,11 +212,12 @@ do {
                who, arguments.stage, Threads.count, rows, length, f.seconds, tokens / f.seconds, tokens / f.cpuSeconds, f.peakRSSMB)
     }
     print(line("ours      ", ours))
-    if !arguments.noPeer, let (peer, _) = measurePeer(modelPath: modelPath, stage: arguments.stage, ids: ids, targets: targets,
-                                                      rows: rows, length: length, steps: arguments.steps) {
-        print(line("torch+peft", peer))
-        print(String(format: "ours / torch+peft: %.2f× tokens/s, %.2f× peak RSS", peer.seconds / ours.seconds,
-                     Double(ours.peakRSSMB) / Double(max(peer.peakRSSMB, 1))))
+    for peer in arguments.peers {
+        guard let (figures, _) = measurePeer(peer, modelPath: modelPath, stage: arguments.stage, ids: ids, targets: targets,
+                                             rows: rows, length: length, steps: arguments.steps) else { continue }
+        print(line(peer.label, figures))
+        print(String(format: "ours / %@: %.2f× tokens/s, %.2f× peak RSS", peer.rawValue, figures.seconds / ours.seconds,
+                     Double(ours.peakRSSMB) / Double(max(figures.peakRSSMB, 1))))
     }
 } catch {
     print("bench-train: \(error)")

@@ -3,6 +3,8 @@
 
     python3 bench/train/torch_peft_peer.py MODEL.gguf THREADS sft|dpo|rm|ppo STEPS [RESPONSE] [f32|bf16] < batch.json
 
+(bench-train also passes recompute|keep, which trl_peer.py reads; this step always keeps every activation.)
+
 batch.json is {"ids": [[...], ...], "targets": [[...], ...]} (rows × T; target -100 = no loss), the
 token ids bench-train itself trains on, or for ppo {"prompts": [[...], ...]} (the chat prompts' ids).
 The model is the same GGUF, dequantized to float32 by transformers (torch has no Q4_1 matmul); LoRA
@@ -21,6 +23,8 @@ Prints one JSON line: mean wall seconds and CPU seconds per step (the first step
 not counted), peak RSS in KB (ppo: also the mean response length).
 """
 import contextlib, json, os, resource, sys, time
+
+os.environ.setdefault("TQDM_DISABLE", "1")   # the GGUF loader's progress bars
 
 import torch
 from peft import LoraConfig, get_peft_model
