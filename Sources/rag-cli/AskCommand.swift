@@ -29,12 +29,14 @@ struct AskCommand: AsyncParsableCommand {
         var refused: Bool
         var cited: Bool
         var citationsRenumbered: Int
+        var citationAdded: Bool
         var sources: [Passage]
         var usage: Usage
         var timings: Timings
         enum CodingKeys: String, CodingKey {
             case answer, refused, cited, sources, usage, timings
             case citationsRenumbered = "citations_renumbered"
+            case citationAdded = "citation_added"
         }
     }
 
@@ -54,7 +56,8 @@ struct AskCommand: AsyncParsableCommand {
         }
         if json {
             try Console.json(Output(answer: result.answer, refused: result.refused, cited: result.cited,
-                                    citationsRenumbered: result.citationsRenumbered, sources: result.sources,
+                                    citationsRenumbered: result.citationsRenumbered, citationAdded: result.citationAdded,
+                                    sources: result.sources,
                                     usage: result.usage, timings: result.timings))
             return
         }

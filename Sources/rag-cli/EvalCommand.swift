@@ -49,11 +49,16 @@ struct EvalAnswersCommand: AsyncParsableCommand {
     @Option(name: .long, help: "JSONL of {\"question\", \"answer\", \"relevant\", \"answerable\"}.")
     var queries: String
 
+    @Option(name: .long, help: "Passages per question, as `rag ask --k`.")
+    var k: Int = 5
+
     @Option(name: .long, help: "Only the first N questions.")
     var limit: Int?
 
     @Flag(name: .long, help: "Print JSON (summary and every answer).")
     var json = false
+
+    func validate() throws { try validateK(k, for: .answer) }
 
     struct Output: Encodable { var summary: AnswerEvalSummary; var records: [AnswerEvalRecord] }
 
@@ -63,7 +68,7 @@ struct EvalAnswersCommand: AsyncParsableCommand {
         var c = try base.existing()
         generator.apply(to: &c)
         let pipeline = try RAGPipeline.open(c)
-        let (summary, records) = try AnswerEvaluation.run(pipeline, queries: qs, generation: generator.generation,
+        let (summary, records) = try AnswerEvaluation.run(pipeline, queries: qs, k: k, generation: generator.generation,
                                                           checkCitations: !answering.noCitationCheck,
                                                           calibratedRefusal: !answering.noRefusalCalibration) { done, total in
             if Console.stderrIsTTY { Console.err("\ranswered \(done)/\(total)", terminator: done == total ? "\n" : "") }

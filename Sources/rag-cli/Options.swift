@@ -99,7 +99,7 @@ struct GeneratorOptions: ParsableArguments {
 
 /// Options of the commands that answer from passages (`ask`, `chat`, `eval answers`).
 struct AnsweringOptions: ParsableArguments {
-    @Flag(name: .long, help: "Show the model's citation numbers as generated (by default each is checked against the passages and renumbered to the one that supports its sentence best).")
+    @Flag(name: .long, help: "Show the model's citations as generated (by default each is checked against the passages and renumbered to the one that supports its sentence best, and an answer citing nothing gets the one that supports it best).")
     var noCitationCheck = false
 
     @Flag(name: .long, help: "Ignore the adapter's refusal calibration (answering.json: a bias towards its \"I don't know\" sentence, see rag eval refusal).")

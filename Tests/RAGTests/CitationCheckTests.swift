@@ -86,6 +86,36 @@ final class CitationCheckTests: XCTestCase {
                        "With -T, ln will treat LINK_NAME as a normal file [1")
     }
 
+    /// `run`, then `citeIfUncited` as the pipeline calls it after `finish`.
+    func cite(_ answer: String, question: String = "") -> (added: String, check: CitationCheck) {
+        var check = run(answer, size: 4, question: question).check
+        let added = check.citeIfUncited()
+        return (added, check)
+    }
+
+    func testAnAnswerCitingNothingGetsThePassageThatSupportsItBest() {
+        let (added, check) = cite("With -T, ln will treat LINK_NAME as a normal file.")
+        XCTAssertEqual(added, " [3]")
+        XCTAssertEqual(check.text, "With -T, ln will treat LINK_NAME as a normal file. [3]")
+        XCTAssertTrue(check.added)
+        XCTAssertEqual(check.corrections, 0)
+        XCTAssertEqual(Citations.cited(in: check.text, passageCount: 3), [3])
+        // what the answer adds beyond the question decides, as for a marker's claim
+        XCTAssertEqual(cite("By default, ln makes hard links\n", question: "What does ln do by default?").added, "[1]")
+    }
+
+    func testNoCitationIsAddedWhereNoSinglePassageStandsOut() {
+        XCTAssertEqual(cite("It is about ln.").added, "")                        // passages 1 and 3 tie
+        XCTAssertEqual(cite("Zebras graze.").added, "")                          // no word in any passage
+        XCTAssertEqual(cite("").added, "")
+        XCTAssertEqual(cite("I don't know: the passages don't say anything about ln hard links.").added, "")  // declines
+        let cited = cite("By default, ln makes hard links [1].")
+        XCTAssertEqual(cited.added, "")                                          // it cites already
+        XCTAssertFalse(cited.check.added)
+        var twice = cite("With -T, ln will treat LINK_NAME as a normal file.").check
+        XCTAssertEqual(twice.citeIfUncited(), "")                                 // one marker at most
+    }
+
     func testMarkerNumbers() {
         XCTAssertEqual(Citations.numbers(inMarker: "[1, 3]"), [1, 3])
         XCTAssertEqual(Citations.numbers(inMarker: "[2-4]"), [2, 3, 4])

@@ -38,7 +38,7 @@ final class AnswerMetricsTests: XCTestCase {
         func record(answerable: Bool, keyFact: Bool, cited: Bool, first: Bool, refused: Bool = false) -> AnswerEvalRecord {
             AnswerEvalRecord(id: nil, question: "q", reference: answerable ? "r" : nil, answer: "a", answerable: answerable,
                              refused: refused, f1: 0, exactMatch: false, keyFactMatch: keyFact, citedContainsAnswer: cited,
-                             firstCitedContainsAnswer: first, citationsRenumbered: 0, latencyMs: 1)
+                             firstCitedContainsAnswer: first, citationsRenumbered: 0, citationAdded: false, latencyMs: 1)
         }
         let s = AnswerEvaluation.summarize([
             record(answerable: true, keyFact: true, cited: true, first: true),

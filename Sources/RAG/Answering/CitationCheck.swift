@@ -11,6 +11,10 @@ import Foundation
 /// passages score strictly below the best, is rewritten to cite the best one; ties, and claims sharing
 /// no word with any passage, keep the model's numbers. Nothing is tuned: there is no threshold to set.
 ///
+/// An answer that cites nothing at all (the small model often copies a passage's fact and forgets the
+/// number) is read as one claim by `citeIfUncited`, after `finish`: it gets the marker of the passage
+/// that best supports it, appended, when one passage alone scores best; an answer that declines gets none.
+///
 /// Streaming: text passes through at once, except from a "[" until its marker is complete (at most
 /// `Citations.maxMarkerLength` characters), so a reader never sees a number that is changed later.
 public struct CitationCheck {
@@ -24,6 +28,9 @@ public struct CitationCheck {
     public private(set) var text = ""
     /// How many markers were rewritten.
     public private(set) var corrections = 0
+    /// Whether `citeIfUncited` appended the answer's only marker.
+    public private(set) var added = false
+    private var markers = 0
 
     public init(passages: [Passage], question: String) {
         self.passages = passages.map { ($0.n, Set(AnswerMetrics.normalizedTokens($0.text))) }
@@ -62,6 +69,19 @@ public struct CitationCheck {
         return rest
     }
 
+    /// The marker to append to an answer that cited nothing (already added to `text`), or "" when it
+    /// cited something, declines, or no single passage supports it best.
+    public mutating func citeIfUncited() -> String {
+        guard markers == 0, !added, !Declining.reads(text) else { return "" }
+        let scores = support(of: Set(AnswerMetrics.normalizedTokens(text)).subtracting(questionWords))
+        guard let best = scores.map(\.score).max(), best > 0,
+              scores.filter({ $0.score == best }).count == 1, let n = scores.first(where: { $0.score == best })?.n else { return "" }
+        let marker = (text.last?.isWhitespace ?? true ? "" : " ") + "[\(n)]"
+        text += marker
+        added = true
+        return marker
+    }
+
     private mutating func pass(_ s: String) -> String {
         text += s
         claim += s
@@ -74,6 +94,7 @@ public struct CitationCheck {
             claim += marker  // "[sic]", "array[i]": text, not a citation
             return marker
         }
+        markers += 1
         let said = Set(AnswerMetrics.normalizedTokens(claim))
         let adjacent = said.isEmpty  // "[1][3]": the second marker closes the same claim
         claim = ""

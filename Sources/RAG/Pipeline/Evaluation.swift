@@ -33,6 +33,8 @@ public struct AnswerEvalRecord: Sendable, Codable {
     public var firstCitedContainsAnswer: Bool
     /// Citation markers the citation check renumbered in this answer.
     public var citationsRenumbered: Int
+    /// The answer cited nothing and the citation check added the passage that supports it best.
+    public var citationAdded: Bool
     public var latencyMs: Double
 }
 
@@ -60,14 +62,8 @@ public struct AnswerEvalSummary: Sendable, Codable {
 
 /// `rag eval answers`: asks every question and scores the answers against the references.
 public enum AnswerEvaluation {
-    /// Phrases by which a model says it cannot answer (besides the pipeline's own refusal).
-    static let refusalMarkers = ["don't know", "do not know", "cannot find", "can't find", "not contain", "no information",
-                                 "not mentioned", "not provided", "不知道", "无法回答", "没有提到"]
-
     static func isRefusal(_ result: AnswerResult) -> Bool {
-        if result.refused { return true }
-        let a = result.answer.lowercased()
-        return refusalMarkers.contains { a.contains($0) }
+        result.refused || Declining.reads(result.answer)
     }
 
     public static func run(_ pipeline: RAGPipeline, queries: [EvalQuery], k: Int = 5, generation: GenerationOptions,
@@ -91,7 +87,7 @@ public enum AnswerEvaluation {
                 exactMatch: !reference.isEmpty && AnswerMetrics.exactMatch(prediction: result.answer, reference: reference),
                 keyFactMatch: !reference.isEmpty && AnswerMetrics.contains(result.answer, answer: reference),
                 citedContainsAnswer: cited, firstCitedContainsAnswer: firstCited,
-                citationsRenumbered: result.citationsRenumbered, latencyMs: ms))
+                citationsRenumbered: result.citationsRenumbered, citationAdded: result.citationAdded, latencyMs: ms))
             progress(i + 1, queries.count)
         }
         return (summarize(records), records)

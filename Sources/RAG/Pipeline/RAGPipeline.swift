@@ -280,6 +280,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
             return shown.isEmpty || onToken(shown)
         }
         if let tail = check?.finish(), !tail.isEmpty, !isCancelled() { _ = onToken(tail) }  // a marker left unfinished
+        if !isCancelled(), let tail = check?.citeIfUncited(), !tail.isEmpty { _ = onToken(tail) }
         let answer = check?.text ?? out.text
         timings.prefillTokensPerS = out.timings.prefillTokensPerS
         timings.decodeTokensPerS = out.timings.decodeTokensPerS
@@ -287,6 +288,7 @@ public final class RAGPipeline: RAGService, @unchecked Sendable {
         let sources = cited.compactMap { n in passages.first { $0.n == n } }
         return AnswerResult(answer: answer, sources: sources.isEmpty ? passages : sources, cited: !sources.isEmpty,
                             passages: passages, refused: false, citationsRenumbered: check?.corrections ?? 0,
+                            citationAdded: check?.added ?? false,
                             usage: out.usage, timings: timings, finishReason: out.finishReason)
     }
 

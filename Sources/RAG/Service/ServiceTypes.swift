@@ -72,7 +72,8 @@ public struct AnswerRequest: Sendable {
     public var generation: GenerationOptions
     public var useRetrieval: Bool
     /// Check each citation against the passages and renumber it to the one that supports its
-    /// sentence best (`CitationCheck`); false shows the model's numbers as generated.
+    /// sentence best, and give an answer that cites nothing the passage that supports it best
+    /// (`CitationCheck`); false shows the model's citations as generated.
     public var checkCitations: Bool
     /// Apply the adapter's refusal calibration (`RefusalCalibration`) when it has one; false
     /// generates from the model's own logits.
@@ -129,13 +130,15 @@ public struct AnswerResult: Sendable {
     public var refused: Bool
     /// Citation markers the citation check renumbered (0 when it was off).
     public var citationsRenumbered: Int
+    /// The answer cited nothing and the citation check appended the passage that supports it best.
+    public var citationAdded: Bool
     public var usage: Usage
     public var timings: Timings
     public var finishReason: FinishReason
     public init(answer: String, sources: [Passage], cited: Bool = true, passages: [Passage], refused: Bool,
-                citationsRenumbered: Int = 0, usage: Usage, timings: Timings, finishReason: FinishReason) {
+                citationsRenumbered: Int = 0, citationAdded: Bool = false, usage: Usage, timings: Timings, finishReason: FinishReason) {
         self.answer = answer; self.sources = sources; self.cited = cited; self.passages = passages; self.refused = refused
-        self.citationsRenumbered = citationsRenumbered; self.usage = usage; self.timings = timings; self.finishReason = finishReason
+        self.citationsRenumbered = citationsRenumbered; self.citationAdded = citationAdded; self.usage = usage; self.timings = timings; self.finishReason = finishReason
     }
 }
 
