@@ -18,10 +18,11 @@ with PPOTrainer; transformers loads the GGUF dequantized to float32):
        switching the adapter off, GAE, one epoch of one minibatch.
 LoRA r = 8, alpha 16, dropout 0 on q_proj and v_proj; AdamW lr 1e-4, constant, clipping at 1; bf16 sets
 TrainingArguments(bf16=True) (autocast on CPU); recompute (TRL's default, as ours) turns gradient
-checkpointing on, keep turns it off (every activation kept, ours with --no-recompute). Each step is timed between the trainer's step-end
-callbacks; the first step warms up and is not counted. Prints one JSON line as torch_peft_peer.py.
+checkpointing on, keep turns it off (every activation kept, ours with --no-recompute). Each step is
+timed between the trainer's step-end callbacks; the first step warms up and is not counted. Prints
+one JSON line as torch_peft_peer.py.
 """
-import json, os, resource, sys, tempfile, time, warnings
+import atexit, json, os, resource, shutil, sys, tempfile, time, warnings
 
 os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")   # the GGUF loader's progress bars
@@ -50,6 +51,7 @@ if tokenizer.pad_token is None:
     tokenizer.pad_token = tokenizer.eos_token
 lora = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"])
 work = tempfile.mkdtemp(prefix="bench-train-trl-")
+atexit.register(shutil.rmtree, work, True)
 common = dict(output_dir=work, max_steps=steps + 1, learning_rate=1e-4, lr_scheduler_type="constant", warmup_steps=0,
               weight_decay=0.0, max_grad_norm=1.0, logging_steps=10_000, save_strategy="no", report_to=[], use_cpu=True,
               bf16=bf16, gradient_checkpointing=recompute, dataloader_num_workers=0, disable_tqdm=True, seed=0, remove_unused_columns=False)
@@ -138,12 +140,11 @@ else:
     trainer.add_callback(clock)
 
 trainer.train()
-marks = clock.marks[2:] if len(clock.marks) > 2 else clock.marks   # [train begin, end of the warm-up step, ...]
-prev = clock.marks[1]
-walls = [m[0] - p[0] for p, m in zip([prev] + marks[:-1], marks)]
-cpus = [m[1] - p[1] for p, m in zip([prev] + marks[:-1], marks)]
-if not walls:
-    sys.exit("trl peer: the trainer ran no measured step")
+marks = clock.marks   # [train begin, end of the warm-up step, end of each measured step]
+if len(marks) < 3:
+    sys.exit(f"trl peer: the trainer ran {len(marks) - 1} steps, none measured after the warm-up")
+walls = [b[0] - a[0] for a, b in zip(marks[1:], marks[2:])]
+cpus = [b[1] - a[1] for a, b in zip(marks[1:], marks[2:])]
 line = {"seconds": sum(walls) / len(walls), "cpu_seconds": sum(cpus) / len(cpus),
         "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "steps": len(walls), "trl": __import__("trl").__version__}
 if stage == "ppo":
