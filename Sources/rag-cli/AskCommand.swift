@@ -96,6 +96,8 @@ func printSources(_ result: AnswerResult) {
         for p in result.passages { Console.out("  [\(p.n)] \(p.label)") }
         return
     }
-    Console.out(result.cited ? "\nSources:" : "\nSources (the answer cites none; these are the passages it was given):")
+    Console.out(!result.cited ? "\nSources (the answer cites none; these are the passages it was given):"
+                : result.citationAdded ? "\nSources (the answer cited none; the citation check added the passage that supports it best):"
+                : "\nSources:")
     for p in result.sources { Console.out("  [\(p.n)] \(p.label)") }
 }
