@@ -199,7 +199,7 @@ do {
         for peer in arguments.peers {
             guard let (figures, tokens) = measurePeer(peer, modelPath: modelPath, stage: "ppo", ids: [], targets: [], rows: 0, length: 0,
                                                       steps: arguments.steps, prompts: prompts, response: arguments.response) else { continue }
-            print(ppoLine(peer.label, figures, tokens ?? Double(arguments.response)))
+            print(ppoLine(peer.label, figures, tokens ?? 0))   // 0: the peer did not report its responses' length
             print(String(format: "ours / %@: %.2f× steps/s, %.2f× peak RSS", peer.rawValue, figures.seconds / ours.seconds,
                          Double(ours.peakRSSMB) / Double(max(figures.peakRSSMB, 1))))
         }
